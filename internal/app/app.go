@@ -1,0 +1,122 @@
+// Package app holds Insieme's use cases: who may do what, and "write, then publish". It talks
+// to the store, the mailer and the live rooms through interfaces, and knows nothing of HTTP.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
+	"time"
+
+	"github.com/insieme/insieme/internal/insieme"
+)
+
+// Store is everything the app keeps.
+type Store interface {
+	insieme.AccountStore
+	insieme.SessionStore
+	insieme.OrganisationStore
+	insieme.Outbox
+}
+
+// Live is the live-room hub as the app sees it.
+type Live interface {
+	Publish(ctx context.Context, room string, data any) error
+	// DisconnectPrincipal closes every live connection of a participant (suspension, erasure).
+	DisconnectPrincipal(principalID string, code int)
+}
+
+// MailSender delivers a mail outside Insieme (SMTP). Nil keeps mails in the development outbox.
+type MailSender interface {
+	Send(ctx context.Context, m *insieme.Mail) error
+}
+
+// Deps are what App needs.
+type Deps struct {
+	Store      Store
+	Live       Live
+	Mail       MailSender // nil: development outbox only
+	Clock      insieme.Clock
+	Logger     *slog.Logger
+	BaseURL    string
+	SessionTTL time.Duration
+	Hasher     *PasswordHasher // nil: production parameters
+}
+
+// App is the use-case layer.
+type App struct {
+	store      Store
+	live       Live
+	mail       MailSender
+	clock      insieme.Clock
+	log        *slog.Logger
+	baseURL    string
+	sessionTTL time.Duration
+	hasher     *PasswordHasher
+	dummyHash  string // verified against when an email is unknown, so timing does not tell
+	personal   []PersonalData
+}
+
+// New builds the app.
+func New(d Deps) *App {
+	a := &App{store: d.Store, live: d.Live, mail: d.Mail, clock: d.Clock, log: d.Logger, baseURL: d.BaseURL,
+		sessionTTL: d.SessionTTL, hasher: d.Hasher}
+	if a.clock == nil {
+		a.clock = insieme.SystemClock{}
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.hasher == nil {
+		a.hasher = DefaultHasher()
+	}
+	if a.sessionTTL <= 0 {
+		a.sessionTTL = 30 * 24 * time.Hour
+	}
+	if a.live == nil {
+		a.live = noLive{}
+	}
+	a.dummyHash = a.hasher.Hash(newSecret())
+	a.personal = a.corePersonalData()
+	return a
+}
+
+// Now is the app's clock.
+func (a *App) Now() time.Time { return a.clock.Now() }
+
+// publish sends a live event after a write; a failure is logged, never returned: the write
+// happened and clients catch up through their snapshot.
+func (a *App) publish(ctx context.Context, room string, data any) {
+	if err := a.live.Publish(ctx, room, data); err != nil {
+		a.log.Warn("live publish failed", "room", room, "err", err)
+	}
+}
+
+type noLive struct{}
+
+func (noLive) Publish(context.Context, string, any) error { return nil }
+func (noLive) DisconnectPrincipal(string, int)            {}
+
+// newID returns a random, URL-safe identifier (128 bits).
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newSecret returns a random secret (256 bits) for cookies, links and guest tokens.
+func newSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// HashSecret is how secrets are stored: a look-up by the hash finds them, a copy of the store
+// does not reveal them.
+func HashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/insieme/insieme/internal/insieme"
+)
+
+// The live-room hooks: who may join which room and what its current state is.
+
+// AuthorizeRoom says whether p may join room.
+func (a *App) AuthorizeRoom(ctx context.Context, p *insieme.Principal, room string) error {
+	kind, id, ok := strings.Cut(room, ":")
+	if !ok || id == "" {
+		return insieme.Errorf(insieme.EINVALID, "Unknown room.")
+	}
+	switch kind {
+	case "participant":
+		if p == nil {
+			return errUnauthorized
+		}
+		if p.ID != id {
+			return errForbidden
+		}
+		return nil
+	case "org":
+		_, err := a.store.Organisation(ctx, id)
+		return err
+	}
+	return insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
+}
+
+// RoomSnapshot is a room's current state as p may see it.
+func (a *App) RoomSnapshot(ctx context.Context, p *insieme.Principal, room string) (json.RawMessage, error) {
+	kind, id, _ := strings.Cut(room, ":")
+	var v any
+	var err error
+	switch kind {
+	case "participant":
+		if p.IsAccount() {
+			v, err = a.Me(ctx, p)
+		} else {
+			v = p
+		}
+	case "org":
+		v, err = a.Organisation(ctx, p, id)
+	default:
+		return nil, insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}

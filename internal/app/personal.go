@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/insieme/insieme/internal/insieme"
+)
+
+// PersonalData is one feature's share of what Insieme holds about a person: Export returns it
+// for the person's data download, Erase removes it when they delete their account. Every
+// feature that stores something about a person adds one (see corePersonalData), so the
+// download and the erasure stay complete as features are added.
+type PersonalData struct {
+	Name   string
+	Export func(ctx context.Context, acct *insieme.Account) (any, error)
+	Erase  func(ctx context.Context, acct *insieme.Account) error
+}
+
+// AddPersonalData registers a feature's personal data.
+func (a *App) AddPersonalData(pd PersonalData) { a.personal = append(a.personal, pd) }
+
+func (a *App) corePersonalData() []PersonalData {
+	return []PersonalData{
+		{Name: "account", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			return userView(acct), nil
+		}},
+		{Name: "sessions", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			ss, err := a.store.SessionsOf(ctx, acct.ID)
+			out := make([]map[string]time.Time, 0, len(ss))
+			for _, s := range ss {
+				out = append(out, map[string]time.Time{"createdAt": s.CreatedAt, "lastSeenAt": s.LastSeenAt, "expiresAt": s.ExpiresAt})
+			}
+			return out, err
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			return a.store.DeleteSessions(ctx, acct.ID, "")
+		}},
+		{Name: "links", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			ts, err := a.store.TokensOf(ctx, acct.ID)
+			out := make([]map[string]any, 0, len(ts))
+			for _, t := range ts {
+				out = append(out, map[string]any{"kind": t.Kind, "email": t.Email, "createdAt": t.CreatedAt, "expiresAt": t.ExpiresAt})
+			}
+			return out, err
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			return a.store.DeleteTokensOf(ctx, acct.ID)
+		}},
+		{Name: "memberships", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			ms, err := a.store.MembershipsOf(ctx, acct.ID)
+			out := make([]map[string]any, 0, len(ms))
+			for _, m := range ms {
+				out = append(out, map[string]any{"organisationId": m.OrgID, "role": m.Role, "listed": m.Listed, "since": m.CreatedAt})
+			}
+			return out, err
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			ms, err := a.store.MembershipsOf(ctx, acct.ID)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				if err := a.store.RemoveMember(ctx, m.OrgID, acct.ID); err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+					return err
+				}
+			}
+			return nil
+		}},
+		{Name: "organisationsCreated", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			os, err := a.store.OrganisationsCreatedBy(ctx, acct.ID)
+			out := make([]map[string]any, 0, len(os))
+			for _, o := range os {
+				out = append(out, map[string]any{"id": o.ID, "kind": o.Kind, "name": o.Name, "createdAt": o.CreatedAt})
+			}
+			return out, err
+		}},
+		// The organisation itself belongs to its members: erasing its creator keeps it.
+		{Name: "invitationsSent", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			is, err := a.store.InvitationsBy(ctx, acct.ID)
+			out := make([]map[string]any, 0, len(is))
+			for _, i := range is {
+				out = append(out, map[string]any{"organisationId": i.OrgID, "email": i.Email, "role": i.Role, "status": i.Status, "createdAt": i.CreatedAt})
+			}
+			return out, err
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			return a.store.EraseInvitationsBy(ctx, acct.ID)
+		}},
+		{Name: "invitationsReceived", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			is, err := a.store.InvitationsFor(ctx, acct.Email)
+			out := make([]map[string]any, 0, len(is))
+			for _, i := range is {
+				out = append(out, map[string]any{"organisationId": i.OrgID, "role": i.Role, "status": i.Status, "createdAt": i.CreatedAt})
+			}
+			return out, err
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			return a.store.DeleteInvitationsFor(ctx, acct.Email)
+		}},
+		{Name: "mails", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			ms, err := a.store.MailTo(ctx, acct.ID, acct.Email)
+			out := make([]map[string]any, 0, len(ms))
+			for _, m := range ms {
+				// The links in old mails are secrets; the download shows what was sent, not the link.
+				out = append(out, map[string]any{"kind": m.Kind, "subject": m.Subject, "sentAt": m.CreatedAt})
+			}
+			return out, err
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			return a.store.DeleteMailTo(ctx, acct.ID, acct.Email)
+		}},
+	}
+}
+
+// Export is the person's data download: everything every feature holds about them.
+func (a *App) Export(ctx context.Context, p *insieme.Principal) (map[string]any, error) {
+	acct, err := a.account(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"exportedAt": a.Now(), "format": "insieme-personal-data/1"}
+	for _, pd := range a.personal {
+		if pd.Export == nil {
+			continue
+		}
+		v, err := pd.Export(ctx, acct)
+		if err != nil {
+			return nil, err
+		}
+		out[pd.Name] = v
+	}
+	return out, nil
+}

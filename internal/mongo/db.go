@@ -1,0 +1,145 @@
+// Package mongo keeps Insieme's data in MongoDB (or FerretDB, which speaks its wire protocol).
+// It uses only the subset of MongoDB that works on both (see DESIGN.md): point look-ups by _id,
+// inserts under unique keys, single-document updates; no transactions, no $lookup.
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"github.com/insieme/insieme/internal/insieme"
+)
+
+// Collection names. Every collection that holds something about a person is read by Export
+// and cleaned by the erasure in internal/app.
+const (
+	colAccounts      = "accounts"
+	colAccountEmails = "account_emails" // _id: normalised email → account id (unique, point look-up)
+	colSessions      = "sessions"
+	colTokens        = "tokens"
+	colOrganisations = "organisations"
+	colMembers       = "memberships"
+	colInvitations   = "invitations"
+	colOutbox        = "outbox"
+)
+
+// Collections lists every collection Insieme writes, for backup and restore.
+var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox}
+
+// DB is the store. Reads use a pooled client; writes go through a client of their own, which
+// has one connection on the embedded store because FerretDB loses concurrent updates of one
+// document made from several connections.
+type DB struct {
+	read, write *mongo.Client
+	r, w        *mongo.Database
+}
+
+// Options configure Open.
+type Options struct {
+	URI          string
+	Database     string
+	SingleWriter bool // one write connection (embedded FerretDB)
+}
+
+// Open connects to the store and checks that it answers.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	read, err := mongo.Connect(options.Client().ApplyURI(opts.URI).SetTimeout(30 * time.Second).SetServerSelectionTimeout(10 * time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	wopts := options.Client().ApplyURI(opts.URI).SetTimeout(30 * time.Second).SetServerSelectionTimeout(10 * time.Second)
+	if opts.SingleWriter {
+		wopts.SetMaxPoolSize(1)
+	}
+	write, err := mongo.Connect(wopts)
+	if err != nil {
+		_ = read.Disconnect(ctx)
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	db := &DB{read: read, write: write, r: read.Database(opts.Database), w: write.Database(opts.Database)}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.Ping(pctx); err != nil {
+		_ = db.Close(ctx)
+		return nil, fmt.Errorf("store: cannot reach %s: %w", redactURI(opts.URI), err)
+	}
+	return db, nil
+}
+
+// Ping checks that the store answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.read.Ping(ctx, readpref.Primary())
+}
+
+// Close disconnects both clients.
+func (db *DB) Close(ctx context.Context) error {
+	return errors.Join(db.read.Disconnect(ctx), db.write.Disconnect(ctx))
+}
+
+// EnsureIndexes creates the indexes idempotently. On FerretDB's SQLite backend indexes only
+// enforce uniqueness; reads that must be fast go by _id.
+func (db *DB) EnsureIndexes(ctx context.Context) error {
+	idx := map[string][]mongo.IndexModel{
+		colSessions:    {{Keys: bson.D{{Key: "accountId", Value: 1}}}},
+		colTokens:      {{Keys: bson.D{{Key: "accountId", Value: 1}}}},
+		colMembers:     {{Keys: bson.D{{Key: "orgId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
+		colInvitations: {{Keys: bson.D{{Key: "orgId", Value: 1}}}, {Keys: bson.D{{Key: "email", Value: 1}}}},
+	}
+	for col, models := range idx {
+		if _, err := db.w.Collection(col).Indexes().CreateMany(ctx, models); err != nil {
+			return fmt.Errorf("store: indexes of %s: %w", col, err)
+		}
+	}
+	return nil
+}
+
+// fail maps driver errors to domain errors; what is not a known case stays an internal error
+// (wrapped, for the log; clients never see it).
+func fail(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return insieme.Errorf(insieme.ENOTFOUND, "%s not found.", what)
+	case mongo.IsDuplicateKeyError(err):
+		return insieme.Errorf(insieme.ECONFLICT, "%s already exists.", what)
+	case mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.Is(err, context.DeadlineExceeded):
+		return &insieme.Error{Code: insieme.EUNAVAILABLE, Message: "The store is not reachable; try again shortly."}
+	}
+	return fmt.Errorf("store: %s: %w", what, err)
+}
+
+func redactURI(uri string) string {
+	// Never log a password that may be in the URI.
+	if i := indexAfterScheme(uri); i >= 0 {
+		if at := lastAt(uri); at > i {
+			return uri[:i] + "***@" + uri[at+1:]
+		}
+	}
+	return uri
+}
+
+func indexAfterScheme(s string) int {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == ':' && s[i+1] == '/' && s[i+2] == '/' {
+			return i + 3
+		}
+	}
+	return -1
+}
+
+func lastAt(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '@' {
+			return i
+		}
+	}
+	return -1
+}
