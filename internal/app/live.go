@@ -10,8 +10,8 @@ import (
 
 // The live-room hooks: who may join which room and what its current state is.
 
-// AuthorizeRoom says whether p may join room.
-func (a *App) AuthorizeRoom(ctx context.Context, p *insieme.Principal, room string) error {
+// Authorize says whether p may join a live room (realtime.Hooks).
+func (a *App) Authorize(ctx context.Context, p *insieme.Principal, room string) error {
 	kind, id, ok := strings.Cut(room, ":")
 	if !ok || id == "" {
 		return insieme.Errorf(insieme.EINVALID, "Unknown room.")
@@ -32,8 +32,8 @@ func (a *App) AuthorizeRoom(ctx context.Context, p *insieme.Principal, room stri
 	return insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
 }
 
-// RoomSnapshot is a room's current state as p may see it.
-func (a *App) RoomSnapshot(ctx context.Context, p *insieme.Principal, room string) (json.RawMessage, error) {
+// Snapshot is a live room's current state as p may see it (realtime.Hooks).
+func (a *App) Snapshot(ctx context.Context, p *insieme.Principal, room string) (json.RawMessage, error) {
 	kind, id, _ := strings.Cut(room, ":")
 	var v any
 	var err error

@@ -93,11 +93,52 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		colInvitations: {{Keys: bson.D{{Key: "orgId", Value: 1}}}, {Keys: bson.D{{Key: "email", Value: 1}}}},
 	}
 	for col, models := range idx {
-		if _, err := db.w.Collection(col).Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("store: indexes of %s: %w", col, err)
+		// Create only the missing ones, one at a time: FerretDB v1.24 panics on a
+		// createIndexes whose indexes partly exist already.
+		existing, err := db.indexNames(ctx, col)
+		if err != nil {
+			return err
+		}
+		for _, m := range models {
+			if existing[indexName(m.Keys.(bson.D))] {
+				continue
+			}
+			if _, err := db.w.Collection(col).Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("store: indexes of %s: %w", col, err)
+			}
 		}
 	}
 	return nil
+}
+
+func (db *DB) indexNames(ctx context.Context, col string) (map[string]bool, error) {
+	cur, err := db.w.Collection(col).Indexes().List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: indexes of %s: %w", col, err)
+	}
+	var specs []struct {
+		Name string `bson:"name"`
+	}
+	if err := cur.All(ctx, &specs); err != nil {
+		return nil, fmt.Errorf("store: indexes of %s: %w", col, err)
+	}
+	names := map[string]bool{}
+	for _, s := range specs {
+		names[s.Name] = true
+	}
+	return names, nil
+}
+
+// indexName is the driver's default name for an index: "field_1_other_-1".
+func indexName(keys bson.D) string {
+	name := ""
+	for i, k := range keys {
+		if i > 0 {
+			name += "_"
+		}
+		name += fmt.Sprintf("%s_%v", k.Key, k.Value)
+	}
+	return name
 }
 
 // fail maps driver errors to domain errors; what is not a known case stays an internal error
@@ -143,3 +184,6 @@ func lastAt(s string) int {
 	}
 	return -1
 }
+
+// Drop deletes the whole database (tests).
+func (db *DB) Drop(ctx context.Context) error { return db.w.Drop(ctx) }

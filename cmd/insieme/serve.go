@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/insieme/insieme/frontend"
+	"github.com/insieme/insieme/internal/app"
+	"github.com/insieme/insieme/internal/inmem"
+	"github.com/insieme/insieme/internal/realtime"
+	"github.com/insieme/insieme/internal/redis"
+	"github.com/insieme/insieme/internal/web"
+)
+
+// serve runs a node until ctx ends, then shuts down gracefully: in-flight requests finish,
+// websockets close with "going away", the store closes cleanly.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("serve takes no arguments (settings come from the environment)")
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.close(ctx)
+
+	var broker realtime.Broker
+	var limiterStorage fiber.Storage // nil: each limiter counts in memory
+	var rdb *goredis.Client
+	if cfg.RedisURL != "" {
+		opts, err := goredis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rdb = goredis.NewClient(opts)
+		defer rdb.Close()
+		broker = redis.NewBroker(rdb, redis.BrokerOptions{Logger: log})
+		limiterStorage = redis.NewLimiterStorage(rdb)
+	} else {
+		broker = inmem.NewBroker(1000)
+	}
+
+	live := &liveAdapter{}
+	a := app.New(app.Deps{Store: st.db, Live: live, Logger: log, BaseURL: cfg.BaseURL, SessionTTL: cfg.SessionTTL})
+	hub := realtime.NewHub(realtime.Options{Broker: broker, Hooks: a, Logger: log})
+	live.hub = hub
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRun()
+	if err := hub.Start(runCtx); err != nil {
+		return err
+	}
+
+	dist, err := fs.Sub(frontend.Dist, "dist")
+	if err != nil {
+		return err
+	}
+	metrics := web.NewMetrics(nil, live)
+	deps := web.Deps{App: a, Hub: hub, Config: cfg, Logger: log, StorePing: st.db.Ping, Metrics: metrics, Static: dist, LimiterStorage: limiterStorage}
+	srv, err := web.NewServer(deps)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("INSIEME_ADDR %s: %w", cfg.Addr, err)
+	}
+	log.Info("insieme serving", "addr", ln.Addr().String(), "baseURL", cfg.BaseURL, "embedded", cfg.Embedded(), "redis", cfg.RedisURL != "")
+	fmt.Fprintf(stdout, "Insieme is serving on http://%s\n", ln.Addr())
+
+	var metricsSrv *http.Server
+	if cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+		metricsSrv = &http.Server{Addr: cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := metricsSrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+	}
+
+	go janitor(runCtx, a, st, log)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(sctx)
+	}
+	cancelRun()
+	_ = broker.Close()
+	return nil
+}
+
+// janitor deletes expired sessions, links and invitations every hour (FerretDB has no TTL
+// indexes).
+func janitor(ctx context.Context, a *app.App, st *store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := st.db.DeleteExpired(ctx, a.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("janitor", "err", err)
+		} else if n > 0 {
+			log.Info("janitor removed expired records", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// liveAdapter lets the app publish to the hub, which is created after the app (the hub calls
+// the app's hooks).
+type liveAdapter struct{ hub *realtime.Hub }
+
+func (l *liveAdapter) Publish(ctx context.Context, room string, data any) error {
+	_, err := l.hub.Publish(ctx, room, data)
+	return err
+}
+
+func (l *liveAdapter) DisconnectPrincipal(id string, code int) { l.hub.DisconnectPrincipal(id, code) }
+func (l *liveAdapter) Connections() int                        { return l.hub.Stats().Connections }
+func (l *liveAdapter) BrokerUp() bool                          { return l.hub.BrokerState() == "up" }

@@ -1,0 +1,80 @@
+package web
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// route is one line of the route table. The OpenAPI document (openapi.json) lists the same
+// routes; a test fails when the two disagree.
+type route struct {
+	method, path string
+	handlers     []fiber.Handler
+}
+
+// routeTable is the whole HTTP API in one place.
+func (s *Server) routeTable() []route {
+	signedIn := s.requireAccount
+	return []route{
+		{"GET", "/healthz", h(s.healthz)},
+		{"GET", "/readyz", h(s.readyz)},
+		{"GET", "/api/v1/openapi.json", h(s.openapi)},
+
+		{"POST", "/api/v1/auth/register", h(s.limitRegister(), s.register)},
+		{"POST", "/api/v1/auth/login", h(s.limitLoginByAddress(), s.limitLoginByAccount(), s.login)},
+		{"POST", "/api/v1/auth/logout", h(signedIn, s.logout)},
+		{"POST", "/api/v1/auth/password-reset", h(s.limitMail(), s.requestReset)},
+		{"POST", "/api/v1/auth/password-reset/confirm", h(s.limitTokens(), s.confirmReset)},
+		{"POST", "/api/v1/auth/email/confirm", h(s.limitTokens(), s.confirmEmail)},
+
+		{"GET", "/api/v1/me", h(signedIn, s.me)},
+		{"PATCH", "/api/v1/me", h(signedIn, s.updateMe)},
+		{"DELETE", "/api/v1/me", h(signedIn, s.deleteMe)},
+		{"POST", "/api/v1/me/password", h(signedIn, s.changePassword)},
+		{"GET", "/api/v1/me/export", h(signedIn, s.exportMe)},
+		{"GET", "/api/v1/me/memberships", h(signedIn, s.myMemberships)},
+		{"GET", "/api/v1/me/invitations", h(signedIn, s.myInvitations)},
+
+		{"POST", "/api/v1/invitations/accept", h(signedIn, s.limitTokens(), s.acceptInvitationToken)},
+		{"POST", "/api/v1/invitations/:id/accept", h(signedIn, s.acceptInvitation)},
+		{"POST", "/api/v1/invitations/:id/decline", h(signedIn, s.declineInvitation)},
+
+		{"GET", "/api/v1/organisations", h(s.organisations)},
+		{"POST", "/api/v1/organisations", h(signedIn, s.createOrganisation)},
+		{"GET", "/api/v1/organisations/:id", h(s.organisation)},
+		{"PATCH", "/api/v1/organisations/:id", h(signedIn, s.updateOrganisation)},
+		{"GET", "/api/v1/organisations/:id/invitations", h(signedIn, s.orgInvitations)},
+		{"POST", "/api/v1/organisations/:id/invitations", h(signedIn, s.limitMail(), s.invite)},
+		{"DELETE", "/api/v1/organisations/:id/invitations/:invitationId", h(signedIn, s.revokeInvitation)},
+		{"PATCH", "/api/v1/organisations/:id/members/:accountId", h(signedIn, s.updateMember)},
+		{"DELETE", "/api/v1/organisations/:id/members/:accountId", h(signedIn, s.removeMember)},
+
+		{"POST", "/api/v1/admin/organisations/:id/verify", h(signedIn, s.verifyOrganisation)},
+		{"GET", "/api/v1/admin/accounts", h(signedIn, s.adminAccounts)},
+		{"POST", "/api/v1/admin/accounts/:id/suspend", h(signedIn, s.suspendAccount)},
+		{"GET", "/api/v1/admin/outbox", h(signedIn, s.adminOutbox)},
+
+		{"GET", "/ws", h(s.wsUpgrade())},
+	}
+}
+
+func h(hs ...fiber.Handler) []fiber.Handler { return hs }
+
+func (s *Server) routes() {
+	s.fiber.Use(s.authenticate)
+	for _, r := range s.routeTable() {
+		s.fiber.Add(r.method, r.path, r.handlers...)
+	}
+	// Unknown API paths are JSON 404s; every other GET is the single-page app.
+	s.fiber.All("/api/*", func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	s.fiber.Get("/assets/*", s.asset)
+	s.fiber.Get("/*", s.index)
+}
+
+// Rate limits. A whole hall may share one address, so limits per account or token come first
+// and limits per address are generous.
+const (
+	loginAccountLimit  = 10 // failed sign-ins per account per 15 minutes
+	loginAccountWindow = 15 * time.Minute
+)

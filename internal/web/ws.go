@@ -1,0 +1,30 @@
+package web
+
+import (
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/insieme/insieme/internal/insieme"
+)
+
+// wsUpgrade upgrades /ws to the live-room protocol (docs/PROTOCOL.md). The Origin was checked
+// by checkOrigin (a foreign one gets 403), and the session cookie by authenticate; a guest
+// sends its token in the first message instead, never in the URL.
+func (s *Server) wsUpgrade() fiber.Handler {
+	upgrade := websocket.New(func(conn *websocket.Conn) {
+		p, _ := conn.Locals("principal").(*insieme.Principal)
+		s.hub.Serve(conn.Conn, p)
+	}, websocket.Config{
+		// checkOrigin already refused foreign origins; this makes the library agree.
+		Origins:           []string{"*"},
+		ReadBufferSize:    4096,
+		WriteBufferSize:   4096,
+		EnableCompression: false,
+	})
+	return func(c *fiber.Ctx) error {
+		if !websocket.IsWebSocketUpgrade(c) {
+			return &insieme.Error{Code: insieme.EINVALID, Message: "This address takes websocket connections only."}
+		}
+		return upgrade(c)
+	}
+}
