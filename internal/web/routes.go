@@ -61,10 +61,25 @@ func (s *Server) routeTable() []route {
 
 func h(hs ...fiber.Handler) []fiber.Handler { return hs }
 
+// rendered writes a handler's error as the response at once, so the middleware before it (the
+// rate limiters that count failures, the metrics) sees the real status.
+func (s *Server) rendered(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := h(c); err != nil {
+			return s.errorHandler(c, err)
+		}
+		return nil
+	}
+}
+
 func (s *Server) routes() {
 	s.fiber.Use(s.authenticate)
 	for _, r := range s.routeTable() {
-		s.fiber.Add(r.method, r.path, r.handlers...)
+		hs := make([]fiber.Handler, len(r.handlers))
+		for i, h := range r.handlers {
+			hs[i] = s.rendered(h)
+		}
+		s.fiber.Add(r.method, r.path, hs...)
 	}
 	// Unknown API paths are JSON 404s; every other GET is the single-page app.
 	s.fiber.All("/api/*", func(c *fiber.Ctx) error { return fiber.ErrNotFound })

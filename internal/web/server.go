@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"time"
 
+	fastws "github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
@@ -18,13 +19,23 @@ import (
 
 	"github.com/insieme/insieme/internal/app"
 	"github.com/insieme/insieme/internal/config"
-	"github.com/insieme/insieme/internal/realtime"
+	"github.com/insieme/insieme/internal/insieme"
 )
+
+// Hub is the live-room hub (internal/realtime) as the transport uses it.
+type Hub interface {
+	// Serve runs one upgraded connection until it ends.
+	Serve(conn *fastws.Conn, p *insieme.Principal)
+	// Shutdown closes every live connection with "going away".
+	Shutdown(ctx context.Context)
+	// BrokerState is "up" or "down".
+	BrokerState() string
+}
 
 // Deps are what the server needs.
 type Deps struct {
 	App            *app.App
-	Hub            *realtime.Hub
+	Hub            Hub // nil: no live rooms (some tests)
 	Config         config.Config
 	Logger         *slog.Logger
 	StorePing      func(ctx context.Context) error // for /readyz
@@ -37,7 +48,7 @@ type Deps struct {
 type Server struct {
 	fiber   *fiber.App
 	app     *app.App
-	hub     *realtime.Hub
+	hub     Hub
 	cfg     config.Config
 	log     *slog.Logger
 	ping    func(ctx context.Context) error

@@ -25,6 +25,9 @@ func (s *Server) wsUpgrade() fiber.Handler {
 		if !websocket.IsWebSocketUpgrade(c) {
 			return &insieme.Error{Code: insieme.EINVALID, Message: "This address takes websocket connections only."}
 		}
+		if s.hub == nil {
+			return &insieme.Error{Code: insieme.EUNAVAILABLE, Message: "Live rooms are not available."}
+		}
 		return upgrade(c)
 	}
 }

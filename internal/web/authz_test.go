@@ -1,0 +1,334 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/insieme/insieme/internal/app"
+	"github.com/insieme/insieme/internal/insieme"
+)
+
+// The roles of the authorisation matrix.
+const (
+	anon       = "anonymous"
+	partic     = "participant"
+	member     = "association member"
+	owner      = "association owner"
+	staff      = "staff of this municipality"
+	otherStaff = "staff of another municipality"
+	admin      = "admin"
+	suspended  = "suspended account"
+)
+
+var roles = []string{anon, partic, member, owner, staff, otherStaff, admin, suspended}
+
+// world is the cast of the matrix: an association A (owner, member), municipalities M1 (staff)
+// and M2 (other staff).
+type world struct {
+	*env
+	people map[string]person // every role but anonymous
+	a, m1, m2    string
+	n            int // for unique addresses
+}
+
+// unique returns an address no other case uses.
+func (w *world) unique(prefix string) string {
+	w.n++
+	return fmt.Sprintf("%s-%d@example.org", prefix, w.n)
+}
+
+func newWorld(t *testing.T) *world {
+	e := newEnv(t)
+	w := &world{env: e, people: map[string]person{}}
+	ctx := context.Background()
+	for _, r := range roles[1:] {
+		p := e.register(strings.ReplaceAll(r, " ", ""))
+		e.confirm(p)
+		w.people[r] = p
+	}
+	ad := w.people[admin]
+	if _, _, err := e.app.CreateAdmin(ctx, ad.email, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	pAdmin := e.principal(ad)
+	mk := func(by *insieme.Principal, kind, name string) string {
+		o, err := e.app.CreateOrganisation(ctx, by, app.OrganisationInput{Kind: kind, Name: &name})
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		return o.ID
+	}
+	w.a = mk(e.principal(w.people[owner]), insieme.KindAssociation, "Associazione A")
+	w.m1 = mk(pAdmin, insieme.KindMunicipality, "Comune Uno")
+	w.m2 = mk(pAdmin, insieme.KindMunicipality, "Comune Due")
+	w.join(w.a, member, insieme.MemberMember)
+	w.join(w.m1, staff, insieme.MemberStaff)
+	w.join(w.m2, otherStaff, insieme.MemberStaff)
+	if err := e.app.Suspend(ctx, pAdmin, w.people[suspended].id, true); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *world) join(org, role, memberRole string) {
+	w.t.Helper()
+	if err := w.db.AddMember(context.Background(), &insieme.Membership{OrgID: org, AccountID: w.people[role].id, Role: memberRole, CreatedAt: w.clock.Now()}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// idOf is a role's account id ("nobody" for anonymous).
+func (w *world) idOf(role string) string {
+	if p, ok := w.people[role]; ok {
+		return p.id
+	}
+	return "nobody"
+}
+
+// fresh makes a new confirmed account (a target that no other case touches).
+func (w *world) fresh(name string) person {
+	p := w.register(name)
+	w.confirm(p)
+	return p
+}
+
+// invite makes an invitation to a new association of someone outside the cast, and returns its
+// id and the token from the mail.
+func (w *world) invite(email string) (id, token string) {
+	w.t.Helper()
+	ctx := context.Background()
+	by := w.principal(w.fresh("Inviter"))
+	name := "Associazione nuova"
+	o, err := w.app.CreateOrganisation(ctx, by, app.OrganisationInput{Kind: insieme.KindAssociation, Name: &name})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	inv, err := w.app.Invite(ctx, by, o.ID, email, insieme.MemberMember)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return inv.ID, w.lastLink(email, "invitation")
+}
+
+type request struct {
+	method, path string
+	body         any
+}
+
+// matrixCase is one route (or one variant of it) and the status each role gets.
+type matrixCase struct {
+	name   string
+	req    func(w *world, role string) request
+	expect map[string]int
+}
+
+// signedIn returns the statuses for a route any active account may use.
+func signedIn(ok int) map[string]int {
+	return map[string]int{anon: 401, partic: ok, member: ok, owner: ok, staff: ok, otherStaff: ok, admin: ok, suspended: 401}
+}
+
+// only returns the statuses for a route that the listed roles may use (ok), other accounts get
+// 403, anonymous and suspended 401.
+func only(ok int, allowed ...string) map[string]int {
+	m := map[string]int{anon: 401, suspended: 401}
+	for _, r := range roles[1:] {
+		if r == suspended {
+			continue
+		}
+		m[r] = 403
+	}
+	for _, r := range allowed {
+		m[r] = ok
+	}
+	return m
+}
+
+func all(status int) map[string]int {
+	m := map[string]int{}
+	for _, r := range roles {
+		m[r] = status
+	}
+	return m
+}
+
+func fixed(method, path string, body any) func(*world, string) request {
+	return func(*world, string) request { return request{method, path, body} }
+}
+
+func matrix() []matrixCase {
+	return []matrixCase{
+		{"healthz", fixed("GET", "/healthz", nil), all(200)},
+		{"readyz", fixed("GET", "/readyz", nil), all(200)},
+		{"openapi", fixed("GET", "/api/v1/openapi.json", nil), all(200)},
+		{"register", func(w *world, r string) request {
+			return request{"POST", "/api/v1/auth/register", map[string]any{"email": w.unique("new"), "password": "a long enough password", "displayName": "New", "language": "fr"}}
+		}, all(201)},
+		{"login", func(w *world, r string) request {
+			if r == anon {
+				return request{"POST", "/api/v1/auth/login", map[string]any{"email": "nobody@example.org", "password": "whatever it is"}}
+			}
+			p := w.people[r]
+			return request{"POST", "/api/v1/auth/login", map[string]any{"email": p.email, "password": p.password}}
+		}, map[string]int{anon: 401, partic: 200, member: 200, owner: 200, staff: 200, otherStaff: 200, admin: 200, suspended: 401}},
+		{"logout", fixed("POST", "/api/v1/auth/logout", nil), signedIn(204)},
+		{"password reset request", fixed("POST", "/api/v1/auth/password-reset", map[string]any{"email": "someone@example.org"}), all(202)},
+		{"password reset confirm (bad token)", fixed("POST", "/api/v1/auth/password-reset/confirm", map[string]any{"token": "bogus", "password": "a new long password"}), all(400)},
+		{"email confirm (bad token)", fixed("POST", "/api/v1/auth/email/confirm", map[string]any{"token": "bogus"}), all(400)},
+		{"me", fixed("GET", "/api/v1/me", nil), signedIn(200)},
+		{"update me", fixed("PATCH", "/api/v1/me", map[string]any{"displayName": "Renamed"}), signedIn(200)},
+		{"change password", func(w *world, r string) request {
+			return request{"POST", "/api/v1/me/password", map[string]any{"currentPassword": w.people[r].password, "newPassword": "another long password"}}
+		}, signedIn(204)},
+		{"export", fixed("GET", "/api/v1/me/export", nil), signedIn(200)},
+		{"delete me", func(w *world, r string) request {
+			if r == owner { // the association keeps members: it needs an owner
+				_ = w.db.AddMember(context.Background(), &insieme.Membership{OrgID: w.a, AccountID: w.fresh("Stays").id, Role: insieme.MemberMember})
+			}
+			return request{"DELETE", "/api/v1/me", map[string]any{"password": w.people[r].password}}
+		}, func() map[string]int { m := signedIn(204); m[owner] = 409; return m }()},
+		{"my memberships", fixed("GET", "/api/v1/me/memberships", nil), signedIn(200)},
+		{"my invitations", fixed("GET", "/api/v1/me/invitations", nil), signedIn(200)},
+		{"accept invitation by token", func(w *world, r string) request {
+			_, token := w.invite(w.unique("tok"))
+			return request{"POST", "/api/v1/invitations/accept", map[string]any{"token": token}}
+		}, signedIn(200)},
+		{"accept my invitation", func(w *world, r string) request {
+			email := "unused@example.org"
+			if p, ok := w.people[r]; ok {
+				email = p.email
+			}
+			id, _ := w.invite(email)
+			return request{"POST", "/api/v1/invitations/" + id + "/accept", nil}
+		}, signedIn(200)},
+		{"accept someone else's invitation", func(w *world, r string) request {
+			id, _ := w.invite(w.fresh("Other").email)
+			return request{"POST", "/api/v1/invitations/" + id + "/accept", nil}
+		}, func() map[string]int { m := signedIn(404); return m }()},
+		{"decline my invitation", func(w *world, r string) request {
+			email := "unused@example.org"
+			if p, ok := w.people[r]; ok {
+				email = p.email
+			}
+			id, _ := w.invite(email)
+			return request{"POST", "/api/v1/invitations/" + id + "/decline", nil}
+		}, signedIn(204)},
+		{"list organisations", fixed("GET", "/api/v1/organisations", nil), all(200)},
+		{"create association", fixed("POST", "/api/v1/organisations", map[string]any{"kind": "association", "name": "Nuova"}), signedIn(201)},
+		{"create municipality", fixed("POST", "/api/v1/organisations", map[string]any{"kind": "municipality", "name": "Comune Nuovo"}), only(201, admin)},
+		{"show association", func(w *world, _ string) request { return request{"GET", "/api/v1/organisations/" + w.a, nil} }, all(200)},
+		{"edit association", func(w *world, _ string) request {
+			return request{"PATCH", "/api/v1/organisations/" + w.a, map[string]any{"description": "Nuova descrizione"}}
+		}, only(200, owner, admin)},
+		{"edit municipality", func(w *world, _ string) request {
+			return request{"PATCH", "/api/v1/organisations/" + w.m1, map[string]any{"territory": "Puglia"}}
+		}, only(200, staff, admin)},
+		{"association invitations", func(w *world, _ string) request { return request{"GET", "/api/v1/organisations/" + w.a + "/invitations", nil} }, only(200, owner, admin)},
+		{"municipality invitations", func(w *world, _ string) request { return request{"GET", "/api/v1/organisations/" + w.m1 + "/invitations", nil} }, only(200, admin)},
+		{"invite to association", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/organisations/" + w.a + "/invitations", map[string]any{"email": "x@example.org", "role": "member"}}
+		}, only(202, owner, admin)},
+		{"name municipality staff", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/organisations/" + w.m1 + "/invitations", map[string]any{"email": "y@example.org", "role": "staff"}}
+		}, only(202, admin)},
+		{"revoke invitation", func(w *world, r string) request {
+			inv, err := w.app.Invite(context.Background(), w.principal(w.people[owner]), w.a, w.unique("rev"), insieme.MemberMember)
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			id := inv.ID
+			return request{"DELETE", "/api/v1/organisations/" + w.a + "/invitations/" + id, nil}
+		}, only(204, owner, admin)},
+		{"change a member's role", func(w *world, _ string) request {
+			x := w.fresh("X")
+			_ = w.db.AddMember(context.Background(), &insieme.Membership{OrgID: w.a, AccountID: x.id, Role: insieme.MemberMember})
+			return request{"PATCH", "/api/v1/organisations/" + w.a + "/members/" + x.id, map[string]any{"role": "owner"}}
+		}, only(204, owner, admin)},
+		{"list someone else publicly", func(w *world, _ string) request {
+			x := w.fresh("X")
+			_ = w.db.AddMember(context.Background(), &insieme.Membership{OrgID: w.a, AccountID: x.id, Role: insieme.MemberMember})
+			return request{"PATCH", "/api/v1/organisations/" + w.a + "/members/" + x.id, map[string]any{"listed": true}}
+		}, only(204)},
+		{"list myself publicly", func(w *world, r string) request {
+			return request{"PATCH", "/api/v1/organisations/" + w.a + "/members/" + w.idOf(r), map[string]any{"listed": true}}
+		}, map[string]int{anon: 401, partic: 404, member: 204, owner: 204, staff: 404, otherStaff: 404, admin: 404, suspended: 401}},
+		{"remove a member", func(w *world, _ string) request {
+			x := w.fresh("X")
+			_ = w.db.AddMember(context.Background(), &insieme.Membership{OrgID: w.a, AccountID: x.id, Role: insieme.MemberMember})
+			return request{"DELETE", "/api/v1/organisations/" + w.a + "/members/" + x.id, nil}
+		}, only(204, owner, admin)},
+		{"leave", func(w *world, r string) request {
+			return request{"DELETE", "/api/v1/organisations/" + w.a + "/members/" + w.idOf(r), nil}
+		}, map[string]int{anon: 401, partic: 404, member: 204, owner: 409, staff: 404, otherStaff: 404, admin: 404, suspended: 401}},
+		{"verify", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/admin/organisations/" + w.a + "/verify", map[string]any{"verified": true}}
+		}, only(200, admin)},
+		{"admin accounts", fixed("GET", "/api/v1/admin/accounts", nil), only(200, admin)},
+		{"suspend", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/admin/accounts/" + w.fresh("Y").id + "/suspend", map[string]any{"suspended": true}}
+		}, only(204, admin)},
+		{"outbox", fixed("GET", "/api/v1/admin/outbox", nil), only(200, admin)},
+		{"websocket without upgrade", fixed("GET", "/ws", nil), all(400)},
+	}
+}
+
+// TestAuthorisationMatrix sends every route as every role and checks the status. Each route
+// gets a world of its own, so one role's change cannot decide another's answer.
+func TestAuthorisationMatrix(t *testing.T) {
+	covered := map[string]bool{}
+	for _, c := range matrix() {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t)
+			for _, r := range roles {
+				want, ok := c.expect[r]
+				if !ok {
+					t.Fatalf("no expectation for %s", r)
+				}
+				rq := c.req(w, r)
+				covered[rq.method+" "+routePattern(w.srv, rq.method, rq.path)] = true
+				secret := ""
+				if p, ok := w.people[r]; ok {
+					secret = p.secret
+				}
+				got := w.do(rq.method, rq.path, secret, rq.body)
+				if got.status != want {
+					t.Errorf("%s: %s %s = %d, want %d (%s)", r, rq.method, rq.path, got.status, want, got.body)
+				}
+				if got.status >= 400 {
+					got.errorOf(t)
+				}
+			}
+		})
+	}
+	// Every route of the table is in the matrix.
+	for _, r := range (&Server{}).routeTable() {
+		if !covered[r.method+" "+r.path] {
+			t.Errorf("route %s %s is not in the authorisation matrix", r.method, r.path)
+		}
+	}
+}
+
+// routePattern finds the route-table path that a concrete path matches.
+func routePattern(s *Server, method, path string) string {
+	for _, r := range s.routeTable() {
+		if r.method != method {
+			continue
+		}
+		rp, pp := strings.Split(r.path, "/"), strings.Split(path, "/")
+		if len(rp) != len(pp) {
+			continue
+		}
+		match := true
+		for i := range rp {
+			if !strings.HasPrefix(rp[i], ":") && rp[i] != pp[i] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return r.path
+		}
+	}
+	return path
+}
