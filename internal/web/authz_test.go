@@ -28,9 +28,9 @@ var roles = []string{anon, partic, member, owner, staff, otherStaff, admin, susp
 // and M2 (other staff).
 type world struct {
 	*env
-	people map[string]person // every role but anonymous
-	a, m1, m2    string
-	n            int // for unique addresses
+	people    map[string]person // every role but anonymous
+	a, m1, m2 string
+	n         int // for unique addresses
 }
 
 // unique returns an address no other case uses.
@@ -224,8 +224,12 @@ func matrix() []matrixCase {
 		{"edit municipality", func(w *world, _ string) request {
 			return request{"PATCH", "/api/v1/organisations/" + w.m1, map[string]any{"territory": "Puglia"}}
 		}, only(200, staff, admin)},
-		{"association invitations", func(w *world, _ string) request { return request{"GET", "/api/v1/organisations/" + w.a + "/invitations", nil} }, only(200, owner, admin)},
-		{"municipality invitations", func(w *world, _ string) request { return request{"GET", "/api/v1/organisations/" + w.m1 + "/invitations", nil} }, only(200, admin)},
+		{"association invitations", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/organisations/" + w.a + "/invitations", nil}
+		}, only(200, owner, admin)},
+		{"municipality invitations", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/organisations/" + w.m1 + "/invitations", nil}
+		}, only(200, admin)},
 		{"invite to association", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/organisations/" + w.a + "/invitations", map[string]any{"email": "x@example.org", "role": "member"}}
 		}, only(202, owner, admin)},

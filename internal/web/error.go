@@ -95,4 +95,3 @@ func routeOf(c *fiber.Ctx) string {
 	}
 	return ""
 }
-
