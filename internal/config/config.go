@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,22 +16,22 @@ import (
 
 // Config is every setting of a node.
 type Config struct {
-	Addr           string   // INSIEME_ADDR: where the app listens
-	MetricsAddr    string   // INSIEME_METRICS_ADDR: where /metrics listens ("" or "off" disables)
-	DataDir        string   // INSIEME_DATA_DIR: the embedded store's folder
-	BaseURL        string   // INSIEME_BASE_URL: the public address, for links in mails and the Origin check
-	SecureCookies  bool     // INSIEME_SECURE_COOKIES
-	TrustedProxies []string // INSIEME_TRUSTED_PROXIES: comma-separated IPs or CIDRs
-	MongoURI       string   // MONGODB_URI: "" means the embedded store
-	MongoDatabase  string   // MONGODB_DATABASE
-	RedisURL       string   // REDIS_URL: "" means the in-process broker
-	LogFormat      string   // INSIEME_LOG_FORMAT: json or text
-	LogLevel       string   // INSIEME_LOG_LEVEL: debug, info, warn, error
-	SMTPURL        string   // INSIEME_SMTP_URL: smtp://user:pass@host:port; "" means the development outbox
-	MailFrom       string   // INSIEME_MAIL_FROM
-	SessionTTL     time.Duration
-	LoginPerMinute int // INSIEME_LOGIN_PER_MINUTE: sign-in attempts per client address per minute
-	ShutdownGrace  time.Duration
+	Addr           string        // INSIEME_ADDR: where the app listens
+	MetricsAddr    string        // INSIEME_METRICS_ADDR: where /metrics listens ("off" disables)
+	DataDir        string        // INSIEME_DATA_DIR: the embedded store's folder
+	BaseURL        string        // INSIEME_BASE_URL: the public address, for links in mails and the Origin check
+	SecureCookies  bool          // INSIEME_SECURE_COOKIES
+	TrustedProxies []string      // INSIEME_TRUSTED_PROXIES: comma-separated IPs or CIDRs
+	MongoURI       string        // MONGODB_URI: "" means the embedded store
+	MongoDatabase  string        // MONGODB_DATABASE
+	RedisURL       string        // REDIS_URL: "" means the in-process broker
+	LogFormat      string        // INSIEME_LOG_FORMAT: json or text
+	LogLevel       string        // INSIEME_LOG_LEVEL: debug, info, warn, error
+	SMTPURL        string        // INSIEME_SMTP_URL: smtp://user:pass@host:port; "" means the development outbox
+	MailFrom       string        // INSIEME_MAIL_FROM
+	SessionTTL     time.Duration // INSIEME_SESSION_TTL: how long a sign-in lasts
+	LoginPerMinute int           // INSIEME_LOGIN_PER_MINUTE: sign-in attempts per client address per minute
+	ShutdownGrace  time.Duration // INSIEME_SHUTDOWN_GRACE: how long a shutdown waits for requests in flight
 }
 
 // A variable: its name, default and how it sets the config.
@@ -60,11 +61,18 @@ var vars = []variable{
 		return nil
 	}},
 	{"INSIEME_BASE_URL", "http://localhost:8080", func(c *Config, v string) error {
+		// Browsers send the Origin as scheme://host[:port] in lower case without a default
+		// port; keep the base URL in that form so the Origin check matches it.
 		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return errors.New("must be an http or https URL such as https://forum.example.org")
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return errors.New("must be an http or https address without a path, such as https://forum.example.org")
 		}
-		c.BaseURL = strings.TrimRight(v, "/")
+		host := strings.ToLower(u.Host)
+		if (u.Scheme == "https" && strings.HasSuffix(host, ":443")) || (u.Scheme == "http" && strings.HasSuffix(host, ":80")) {
+			host = host[:strings.LastIndex(host, ":")]
+		}
+		c.BaseURL = u.Scheme + "://" + host
 		return nil
 	}},
 	{"INSIEME_SECURE_COOKIES", "false", func(c *Config, v string) (err error) {
@@ -134,8 +142,8 @@ var vars = []variable{
 		return nil
 	}},
 	{"INSIEME_MAIL_FROM", "Insieme <no-reply@localhost>", func(c *Config, v string) error {
-		if !strings.Contains(v, "@") {
-			return errors.New("must be an email address")
+		if _, err := mail.ParseAddress(v); err != nil {
+			return errors.New("must be an email address, optionally with a name: Insieme <no-reply@example.org>")
 		}
 		c.MailFrom = v
 		return nil
@@ -153,6 +161,9 @@ var vars = []variable{
 		return err
 	}},
 }
+
+// secretBearing variables may hold passwords, so their values never appear in messages.
+var secretBearing = map[string]bool{"MONGODB_URI": true, "REDIS_URL": true, "INSIEME_SMTP_URL": true}
 
 // Names lists every variable the configuration knows, in documentation order.
 func Names() []string {
@@ -184,7 +195,11 @@ func Load(getenv func(string) string) (Config, error) {
 			val = v.def
 		}
 		if err := v.set(&c, val); err != nil {
-			problems = append(problems, fmt.Sprintf("%s=%q: %v", v.name, val, err))
+			shown := fmt.Sprintf("%q", val)
+			if secretBearing[v.name] {
+				shown = "(value hidden: it may hold a password)"
+			}
+			problems = append(problems, fmt.Sprintf("%s=%s: %v", v.name, shown, err))
 		}
 	}
 	if len(problems) > 0 {
