@@ -272,8 +272,13 @@ func (a *App) RequestPasswordReset(ctx context.Context, email string) error {
 	if err != nil {
 		return err
 	}
-	return a.sendMail(ctx, acct.Email, acct.ID, "password_reset", "Reset your Insieme password",
-		fmt.Sprintf("Someone asked to reset the password of your Insieme account.\n\nTo choose a new password, open this link within an hour:\n%s/reset?token=%s\n\nIf it was not you, ignore this message: your password stays as it is.\n", a.baseURL, secret))
+	// A failed delivery is logged, not returned: a different answer would tell that the
+	// address has an account.
+	if err := a.sendMail(ctx, acct.Email, acct.ID, "password_reset", "Reset your Insieme password",
+		fmt.Sprintf("Someone asked to reset the password of your Insieme account.\n\nTo choose a new password, open this link within an hour:\n%s/reset?token=%s\n\nIf it was not you, ignore this message: your password stays as it is.\n", a.baseURL, secret)); err != nil {
+		a.log.Warn("password reset mail not sent", "account", acct.ID, "err", err)
+	}
+	return nil
 }
 
 // ResetPassword sets a new password with a reset link's token and ends every session.

@@ -46,7 +46,7 @@ func fromFiber(fe *fiber.Error) *insieme.Error {
 		return insieme.Errorf(insieme.ETOOMANY, "Too many requests; try again shortly.")
 	case fiber.StatusForbidden:
 		return insieme.Errorf(insieme.EFORBIDDEN, "Forbidden.")
-	case fiber.StatusBadRequest:
+	case fiber.StatusBadRequest, fiber.StatusUpgradeRequired:
 		return insieme.Errorf(insieme.EINVALID, "Bad request.")
 	}
 	return insieme.Errorf(insieme.EINTERNAL, "Internal error.")

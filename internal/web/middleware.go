@@ -15,7 +15,8 @@ import (
 // is cleared, and the request goes on anonymously.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	secret := c.Cookies(sessionCookie)
-	if secret == "" {
+	// Probes never need a session: they must not depend on a store look-up.
+	if secret == "" || c.Path() == "/healthz" || c.Path() == "/readyz" {
 		return c.Next()
 	}
 	p, err := s.app.Authenticate(c.UserContext(), secret)
