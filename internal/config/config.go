@@ -30,7 +30,7 @@ type Config struct {
 	SMTPURL        string        // INSIEME_SMTP_URL: smtp://user:pass@host:port; "" means the development outbox
 	MailFrom       string        // INSIEME_MAIL_FROM
 	SessionTTL     time.Duration // INSIEME_SESSION_TTL: how long a sign-in lasts
-	LoginPerMinute int           // INSIEME_LOGIN_PER_MINUTE: sign-in attempts per client address per minute
+	LoginPerMinute int           // INSIEME_LOGIN_PER_MINUTE: sign-in attempts per client address per minute (a hall shares one)
 	ShutdownGrace  time.Duration // INSIEME_SHUTDOWN_GRACE: how long a shutdown waits for requests in flight
 }
 
@@ -152,7 +152,7 @@ var vars = []variable{
 		c.SessionTTL, err = parsePositiveDuration(v)
 		return err
 	}},
-	{"INSIEME_LOGIN_PER_MINUTE", "30", func(c *Config, v string) (err error) {
+	{"INSIEME_LOGIN_PER_MINUTE", "120", func(c *Config, v string) (err error) {
 		c.LoginPerMinute, err = parsePositiveInt(v)
 		return err
 	}},

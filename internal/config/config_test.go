@@ -39,7 +39,7 @@ func TestLoadDefaults(t *testing.T) {
 		SMTPURL:        "",
 		MailFrom:       "Insieme <no-reply@localhost>",
 		SessionTTL:     720 * time.Hour,
-		LoginPerMinute: 30,
+		LoginPerMinute: 120,
 		ShutdownGrace:  15 * time.Second,
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -131,13 +131,14 @@ func (s *Server) limitLoginByAccount() fiber.Handler {
 	}, true)
 }
 
+// limitRegister is generous: a whole workshop may sign up from one hall's address.
 func (s *Server) limitRegister() fiber.Handler {
-	return s.limit(20, time.Hour, byAddress("register"), false)
+	return s.limit(300, time.Hour, byAddress("register"), false)
 }
 
 // limitMail bounds the mails one address can make Insieme send.
 func (s *Server) limitMail() fiber.Handler {
-	return s.limit(30, time.Hour, byAddress("mail"), false)
+	return s.limit(200, time.Hour, byAddress("mail"), false)
 }
 
 // limitTokens bounds guesses at link secrets (they are 256-bit; this only stops floods).

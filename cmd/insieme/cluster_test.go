@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// The cluster tests run real processes: this test binary re-executed as `insieme` (TestMain
+// hands such a run to run()), an `insieme devdb` store, and a redis-server of their own on a free
+// port, so stopping it disturbs no other test.
+
+const runMainEnv = "INSIEME_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// proc is a child process whose first matching output line the test waits for.
+type proc struct {
+	cmd  *exec.Cmd
+	line string
+}
+
+func spawn(t *testing.T, name string, args []string, env []string, prefix string) *proc {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = &testLog{t: t, name: args[0]}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{cmd: cmd}
+	t.Cleanup(func() { p.kill() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), prefix) {
+				select {
+				case found <- sc.Text():
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case p.line = <-found:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("%s %v did not print %q", name, args, prefix)
+	}
+	return p
+}
+
+func (p *proc) kill() {
+	if p.cmd.Process != nil && p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-done
+		}
+	}
+}
+
+// testLog shows a child's warnings and errors in the test output.
+type testLog struct {
+	t    *testing.T
+	name string
+	mu   sync.Mutex
+}
+
+func (l *testLog) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, `"level":"WARN"`) {
+			l.t.Logf("[%s] %s", l.name, line)
+		}
+	}
+	return len(b), nil
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// redisServer is a redis-server of the test's own.
+type redisServer struct {
+	t    *testing.T
+	port int
+	cmd  *exec.Cmd
+}
+
+func startRedis(t *testing.T, port int) *redisServer {
+	t.Helper()
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed (.ci/run installs it)")
+	}
+	if port == 0 {
+		port = freePort(t)
+	}
+	cmd := exec.Command(path, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := &redisServer{t: t, port: port, cmd: cmd}
+	t.Cleanup(r.stop)
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return r
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("redis-server did not start")
+	return nil
+}
+
+func (r *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
+
+func (r *redisServer) stop() {
+	if r.cmd.ProcessState == nil {
+		_ = r.cmd.Process.Kill()
+		_ = r.cmd.Wait()
+	}
+}
+
+// cluster is a devdb store, a Redis and nodes sharing them.
+type cluster struct {
+	t     *testing.T
+	uri   string
+	redis *redisServer
+}
+
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	self, _ := os.Executable()
+	db := spawn(t, self, []string{"devdb", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()},
+		[]string{runMainEnv + "=1", "INSIEME_LOG_LEVEL=warn"}, "MONGODB_URI=")
+	return &cluster{t: t, uri: strings.TrimPrefix(db.line, "MONGODB_URI="), redis: startRedis(t, 0)}
+}
+
+// node starts `insieme serve` and returns its base URL.
+func (c *cluster) node() string {
+	c.t.Helper()
+	self, _ := os.Executable()
+	p := spawn(c.t, self, []string{"serve"}, []string{runMainEnv + "=1", "INSIEME_ADDR=127.0.0.1:0",
+		"INSIEME_METRICS_ADDR=off", "INSIEME_LOG_LEVEL=warn", "MONGODB_URI=" + c.uri, "MONGODB_DATABASE=cluster",
+		"REDIS_URL=" + c.redis.url(), "INSIEME_DATA_DIR=" + c.t.TempDir()}, "Insieme is serving on ")
+	return strings.TrimPrefix(p.line, "Insieme is serving on ")
+}
+
+// live is a websocket client of the live-room protocol.
+type live struct {
+	t    *testing.T
+	conn *websocket.Conn
+	msgs chan map[string]any
+}
+
+func dial(t *testing.T, base string, header http.Header) (*live, *http.Response, error) {
+	t.Helper()
+	if header == nil {
+		header = http.Header{"Origin": {base}}
+	}
+	conn, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws", header)
+	if err != nil {
+		return nil, res, err
+	}
+	l := &live{t: t, conn: conn, msgs: make(chan map[string]any, 1000)}
+	go func() {
+		defer close(l.msgs)
+		for {
+			_, b, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			if json.Unmarshal(b, &m) == nil {
+				l.msgs <- m
+			}
+		}
+	}()
+	t.Cleanup(func() { conn.Close() })
+	return l, res, nil
+}
+
+func (l *live) send(m map[string]any) {
+	l.t.Helper()
+	if err := l.conn.WriteJSON(m); err != nil {
+		l.t.Fatalf("send: %v", err)
+	}
+}
+
+// next returns the next message of one of the given types, skipping others (hello, pong).
+func (l *live) next(types ...string) map[string]any {
+	l.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case m, ok := <-l.msgs:
+			if !ok {
+				l.t.Fatalf("connection closed while waiting for %v", types)
+			}
+			for _, ty := range types {
+				if m["type"] == ty {
+					return m
+				}
+			}
+		case <-deadline:
+			l.t.Fatalf("no %v within 20 s", types)
+		}
+	}
+}
+
+func (l *live) subscribe(room string, since map[string]any) map[string]any {
+	l.t.Helper()
+	m := map[string]any{"type": "subscribe", "room": room}
+	if since != nil {
+		m["since"] = since
+	}
+	l.send(m)
+	return l.next("subscribed", "error")
+}
+
+// orgName is the organisation name an event carries.
+func orgName(ev map[string]any) string {
+	data, _ := ev["data"].(map[string]any)
+	org, _ := data["organisation"].(map[string]any)
+	name, _ := org["name"].(string)
+	return name
+}
+
+func TestTwoNodesShareRoomsAndResume(t *testing.T) {
+	c := newCluster(t)
+	a, b := c.node(), c.node()
+
+	owner := newClient(t, a)
+	if s := owner.call("POST", "/api/v1/auth/register", map[string]any{"email": "owner@example.org", "password": "a long enough password", "displayName": "Owner", "language": "it"}, nil); s != 201 {
+		t.Fatalf("register: %d", s)
+	}
+	var org struct{ ID string }
+	if s := owner.call("POST", "/api/v1/organisations", map[string]any{"kind": "association", "name": "name 0"}, &org); s != 201 {
+		t.Fatalf("create: %d", s)
+	}
+	room := "org:" + org.ID
+	onA, _, err := dial(t, a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onB, _, err := dial(t, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []*live{onA, onB} {
+		if m := l.subscribe(room, nil); m["type"] != "subscribed" || m["snapshot"] == nil {
+			t.Fatalf("subscribe: %v", m)
+		}
+	}
+	rename := func(i int) {
+		if s := owner.call("PATCH", "/api/v1/organisations/"+org.ID, map[string]any{"name": fmt.Sprintf("name %d", i)}, nil); s != 200 {
+			t.Fatalf("rename: %d", s)
+		}
+	}
+	// Events published on node A arrive on both nodes, in order.
+	var last map[string]any
+	for i := 1; i <= 5; i++ {
+		rename(i)
+	}
+	for _, l := range []*live{onA, onB} {
+		var prev float64
+		for i := 1; i <= 5; i++ {
+			ev := l.next("event")
+			if name := orgName(ev); name != fmt.Sprintf("name %d", i) {
+				t.Fatalf("event %d: %q", i, name)
+			}
+			if seq := ev["seq"].(float64); seq != prev+1 && prev != 0 {
+				t.Fatalf("seq %v after %v", seq, prev)
+			} else {
+				prev = seq
+			}
+			last = ev
+		}
+	}
+	// The client on B drops; three events happen; it resumes on A with exactly those three.
+	onB.conn.Close()
+	for i := 6; i <= 8; i++ {
+		rename(i)
+	}
+	back, _, err := dial(t, a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := back.subscribe(room, map[string]any{"epoch": last["epoch"], "seq": last["seq"]})
+	if m["recovered"] != true {
+		t.Fatalf("resume: %v", m)
+	}
+	for i := 6; i <= 8; i++ {
+		if ev := back.next("event"); orgName(ev) != fmt.Sprintf("name %d", i) || ev["seq"].(float64) != last["seq"].(float64)+float64(i-5) {
+			t.Fatalf("resumed event %d: %v", i, ev)
+		}
+	}
+	select {
+	case extra := <-back.msgs:
+		if extra["type"] == "event" {
+			t.Fatalf("an event too many: %v", extra)
+		}
+	case <-time.After(300 * time.Millisecond):
+	}
+	// A cross-origin upgrade is refused.
+	_, res, err := dial(t, a, http.Header{"Origin": {"https://evil.example"}})
+	if err == nil || res == nil || res.StatusCode != 403 {
+		t.Fatalf("cross-origin upgrade: %v %v", err, res)
+	}
+}
+
+func readyz(t *testing.T, base string) (int, map[string]any) {
+	t.Helper()
+	res, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var body map[string]any
+	_ = json.Unmarshal(b, &body)
+	return res.StatusCode, body
+}
+
+func TestRedisOutage(t *testing.T) {
+	c := newCluster(t)
+	a, b := c.node(), c.node()
+	owner := newClient(t, a)
+	owner.call("POST", "/api/v1/auth/register", map[string]any{"email": "owner@example.org", "password": "a long enough password", "displayName": "Owner", "language": "it"}, nil)
+	var org struct{ ID string }
+	owner.call("POST", "/api/v1/organisations", map[string]any{"kind": "association", "name": "before"}, &org)
+	room := "org:" + org.ID
+	onA, _, _ := dial(t, a, nil)
+	onA.subscribe(room, nil)
+
+	c.redis.stop()
+	waitFor(t, "broker down on A", func() bool { s, body := readyz(t, a); return s == 200 && body["broker"] == "down" })
+	// Node A still serves its own clients.
+	if s := owner.call("PATCH", "/api/v1/organisations/"+org.ID, map[string]any{"name": "during"}, nil); s != 200 {
+		t.Fatalf("write during the outage: %d", s)
+	}
+	if ev := onA.next("event"); orgName(ev) != "during" {
+		t.Fatalf("local event during the outage: %v", ev)
+	}
+	c.redis = startRedis(t, c.redis.port)
+	waitFor(t, "broker up on A and B", func() bool {
+		_, ba := readyz(t, a)
+		_, bb := readyz(t, b)
+		return ba["broker"] == "up" && bb["broker"] == "up"
+	})
+	// The room starts a new epoch: the client is told to take a fresh snapshot.
+	rs := onA.next("resync")
+	if rs["room"] != room || rs["snapshot"] == nil {
+		t.Fatalf("resync: %v", rs)
+	}
+	// Events flow between nodes again: a write on B reaches the client on A.
+	other := newClient(t, b)
+	other.call("POST", "/api/v1/auth/login", map[string]any{"email": "owner@example.org", "password": "a long enough password"}, nil)
+	waitFor(t, "cross-node event after the outage", func() bool {
+		other.call("PATCH", "/api/v1/organisations/"+org.ID, map[string]any{"name": "after"}, nil)
+		select {
+		case m := <-onA.msgs:
+			return m["type"] == "event" && orgName(m) == "after"
+		case <-time.After(time.Second):
+			return false
+		}
+	})
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+var _ = context.Background

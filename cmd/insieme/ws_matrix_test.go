@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestWebsocketAuthorisationMatrix sends every websocket message type as every role of the
+// authorisation matrix and checks the answer.
+func TestWebsocketAuthorisationMatrix(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"INSIEME_DATA_DIR": dir, "INSIEME_LOG_LEVEL": "warn"}
+	if err := run(context.Background(), []string{"admin", "create", "--email", "admin@example.org", "--password-stdin"},
+		func(k string) string { return env[k] }, strings.NewReader("a long admin password\n"), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	n := start(t, env)
+
+	people := map[string]*client{}
+	ids := map[string]string{}
+	secrets := map[string]string{}
+	signUp := func(role, email string) {
+		c := newClient(t, n.base)
+		var u struct{ ID string }
+		if s := c.call("POST", "/api/v1/auth/register", map[string]any{"email": email, "password": "a long enough password", "displayName": role, "language": "it"}, &u); s != 201 {
+			t.Fatalf("register %s: %d", role, s)
+		}
+		people[role], ids[role] = c, u.ID
+	}
+	for _, r := range []string{"participant", "member", "owner", "staff", "otherStaff", "suspended"} {
+		signUp(r, strings.ToLower(r)+"@example.org")
+	}
+	adminC := newClient(t, n.base)
+	var ad struct{ ID string }
+	if s := adminC.call("POST", "/api/v1/auth/login", map[string]any{"email": "admin@example.org", "password": "a long admin password"}, &ad); s != 200 {
+		t.Fatalf("admin login: %d", s)
+	}
+	people["admin"], ids["admin"] = adminC, ad.ID
+	var a, m1 struct{ ID string }
+	people["owner"].call("POST", "/api/v1/organisations", map[string]any{"kind": "association", "name": "A"}, &a)
+	adminC.call("POST", "/api/v1/organisations", map[string]any{"kind": "municipality", "name": "M1"}, &m1)
+	for r, c := range people {
+		u, _ := http.NewRequest("GET", n.base, nil)
+		for _, ck := range c.http.Jar.Cookies(u.URL) {
+			if ck.Name == "insieme_session" {
+				secrets[r] = ck.Value
+			}
+		}
+	}
+	adminC.call("POST", "/api/v1/admin/accounts/"+ids["suspended"]+"/suspend", map[string]any{"suspended": true}, nil)
+
+	roles := []string{"anonymous", "participant", "member", "owner", "staff", "otherStaff", "admin", "suspended"}
+	// connect opens a socket as the role: by cookie at the upgrade.
+	connect := func(role string) *live {
+		h := http.Header{"Origin": {n.base}}
+		if s, ok := secrets[role]; ok {
+			h.Set("Cookie", "insieme_session="+s)
+		}
+		l, _, err := dial(t, n.base, h)
+		if err != nil {
+			t.Fatalf("%s: dial: %v", role, err)
+		}
+		l.next("hello")
+		return l
+	}
+	type msgCase struct {
+		name   string
+		msg    func(role string) map[string]any
+		expect map[string]string // role → the answer's type, or "error:<code>"
+	}
+	everyone := func(v string) map[string]string {
+		m := map[string]string{}
+		for _, r := range roles {
+			m[r] = v
+		}
+		return m
+	}
+	accounts := func(ok, other string) map[string]string {
+		m := everyone(ok)
+		m["anonymous"], m["suspended"] = other, other
+		return m
+	}
+	idOr := func(role string) string {
+		if id, ok := ids[role]; ok {
+			return id
+		}
+		return "nobody"
+	}
+	cases := []msgCase{
+		{"ping", func(string) map[string]any { return map[string]any{"type": "ping", "ref": "1"} }, everyone("pong")},
+		{"auth with a valid session token", func(r string) map[string]any {
+			return map[string]any{"type": "auth", "token": secrets[r]}
+		}, func() map[string]string {
+			m := everyone("authed")
+			m["anonymous"] = "error:invalid" // no token at all
+			m["suspended"] = "error:unauthorized"
+			return m
+		}()},
+		{"auth with a bad token", func(string) map[string]any { return map[string]any{"type": "auth", "token": "bogus"} }, everyone("error:unauthorized")},
+		{"subscribe to my private room", func(r string) map[string]any {
+			return map[string]any{"type": "subscribe", "room": "participant:" + idOr(r)}
+		}, accounts("subscribed", "error:unauthorized")},
+		{"subscribe to someone else's private room", func(r string) map[string]any {
+			return map[string]any{"type": "subscribe", "room": "participant:" + ids["participant"]}
+		}, func() map[string]string {
+			m := accounts("error:forbidden", "error:unauthorized")
+			m["participant"] = "subscribed"
+			return m
+		}()},
+		{"subscribe to an association's room", func(string) map[string]any { return map[string]any{"type": "subscribe", "room": "org:" + a.ID} }, everyone("subscribed")},
+		{"subscribe to a municipality's room", func(string) map[string]any { return map[string]any{"type": "subscribe", "room": "org:" + m1.ID} }, everyone("subscribed")},
+		{"subscribe to an unknown room", func(string) map[string]any { return map[string]any{"type": "subscribe", "room": "nothing:1"} }, everyone("error:not_found")},
+		{"unsubscribe", func(string) map[string]any { return map[string]any{"type": "unsubscribe", "room": "org:" + a.ID} }, everyone("unsubscribed")},
+		{"unknown type", func(string) map[string]any { return map[string]any{"type": "poll.vote", "ref": "x"} }, everyone("error:invalid")},
+	}
+	for _, c := range cases {
+		for _, r := range roles {
+			l := connect(r)
+			m := c.msg(r)
+			if r == "anonymous" && m["type"] == "auth" && m["token"] == "" {
+				delete(m, "token")
+			}
+			l.send(m)
+			got := l.next("pong", "authed", "subscribed", "unsubscribed", "error")
+			answer, _ := got["type"].(string)
+			if answer == "error" {
+				answer += ":" + got["code"].(string)
+			}
+			if answer != c.expect[r] {
+				t.Errorf("%s as %s: got %s (%v), want %s", c.name, r, answer, got, c.expect[r])
+			}
+			l.conn.Close()
+		}
+	}
+}
