@@ -49,7 +49,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return fmt.Errorf("REDIS_URL: %w", err)
 		}
+		// Short timeouts that honour contexts: a Redis that hangs must not stall the node,
+		// which keeps serving its own clients while the broker is down.
+		opts.ContextTimeoutEnabled = true
+		opts.DialTimeout = time.Second
+		opts.ReadTimeout = time.Second
+		opts.WriteTimeout = time.Second
 		rdb = goredis.NewClient(opts)
+		// go-redis logs through a process-wide logger of its own; route it into ours so an
+		// outage shows as JSON warnings, not stray lines.
+		goredis.SetLogger(redisLog{log})
 		defer rdb.Close()
 		broker = redis.NewBroker(rdb, redis.BrokerOptions{Logger: log})
 		limiterStorage = redis.NewLimiterStorage(rdb)
@@ -151,3 +160,10 @@ func (l *liveAdapter) Publish(ctx context.Context, room string, data any) error 
 func (l *liveAdapter) DisconnectPrincipal(id string, code int) { l.hub.DisconnectPrincipal(id, code) }
 func (l *liveAdapter) Connections() int                        { return l.hub.Stats().Connections }
 func (l *liveAdapter) BrokerUp() bool                          { return l.hub.BrokerState() == "up" }
+
+// redisLog hands go-redis's messages to slog.
+type redisLog struct{ log *slog.Logger }
+
+func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
+	r.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
