@@ -20,6 +20,8 @@ type Store interface {
 	insieme.SessionStore
 	insieme.OrganisationStore
 	insieme.Outbox
+	insieme.ForumStore
+	insieme.ProposalStore
 }
 
 // Live is the live-room hub as the app sees it.

@@ -28,10 +28,16 @@ const (
 	colMembers       = "memberships"
 	colInvitations   = "invitations"
 	colOutbox        = "outbox"
+	colForums        = "forums"
+	colForumRoles    = "forum_roles" // _id: "<forum>:<account>"
+	colProposals     = "proposals"
+	colTranslations  = "translations" // _id: "<proposal>:<lang>"
+	colSupports      = "supports"     // _id: "<proposal>:<account>"
 )
 
 // Collections lists every collection Insieme writes, for backup and restore.
-var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox}
+var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox,
+	colForums, colForumRoles, colProposals, colTranslations, colSupports}
 
 // DB is the store. Reads use a pooled client; writes go through a client of their own, which
 // has one connection on the embedded store because FerretDB loses concurrent updates of one
@@ -91,6 +97,13 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		colTokens:      {{Keys: bson.D{{Key: "accountId", Value: 1}}}},
 		colMembers:     {{Keys: bson.D{{Key: "orgId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
 		colInvitations: {{Keys: bson.D{{Key: "orgId", Value: 1}}}, {Keys: bson.D{{Key: "email", Value: 1}}}},
+
+		// Forums and proposals.
+		colForums:       {{Keys: bson.D{{Key: "municipalityId", Value: 1}}}},
+		colForumRoles:   {{Keys: bson.D{{Key: "forumId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
+		colProposals:    {{Keys: bson.D{{Key: "forumId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}},
+		colTranslations: {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "translatorId", Value: 1}}}},
+		colSupports:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
 	}
 	for col, models := range idx {
 		// Create only the missing ones, one at a time: FerretDB v1.24 panics on a
