@@ -31,8 +31,8 @@ FRONTEND_SRC := $(shell find frontend/src frontend/public 2>/dev/null) \
 	$(wildcard frontend/index.html frontend/package.json frontend/package-lock.json \
 	  frontend/vite.config.* frontend/svelte.config.* frontend/tsconfig*.json)
 
-# frontend/dist/index.html is a committed placeholder, so it cannot tell whether the app was
-# built; this stamp (in the ignored bin/) can. A missing dist/assets forces a build as well.
+# This stamp (in the ignored bin/) records a finished build; a missing dist/assets forces a build
+# as well. Only frontend/dist/.gitkeep is committed.
 FRONTEND_STAMP := bin/.frontend-built
 
 # Go sources: go build decides itself what is stale, so binaries are always handed to it.
@@ -128,7 +128,6 @@ lint:
 
 ## clean: build outputs only; keeps ./data (the embedded store) and frontend/node_modules.
 clean:
-	rm -rf bin frontend/dist/assets frontend/test-results frontend/e2e/screenshots
-	@if [ -f frontend/placeholder/index.html ]; then cp frontend/placeholder/index.html frontend/dist/index.html; fi
+	rm -rf bin frontend/dist/assets frontend/dist/index.html frontend/test-results frontend/e2e/screenshots
 
 FORCE:

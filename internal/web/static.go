@@ -9,6 +9,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
+// notBuilt is the page served before the frontend's first build.
+const notBuilt = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Insieme: the frontend is not built yet</title><main><h1>Insieme</h1><p>The web interface has not been built yet.
+Run <code>make run</code> (or <code>npm ci &amp;&amp; npm run build</code> in <code>frontend/</code>), rebuild the server and reload this page.
+The API is available under <code>/api/v1</code>.</p></main></html>`
+
 // staticFiles is the built frontend, read into memory once at start (it is small).
 type staticFiles struct {
 	index []byte
@@ -21,12 +27,12 @@ type staticFile struct {
 }
 
 func loadStatic(dist fs.FS) (*staticFiles, error) {
-	sf := &staticFiles{files: map[string]staticFile{}, index: []byte("<!doctype html><title>Insieme</title><p>The frontend is not built.</p>")}
+	sf := &staticFiles{files: map[string]staticFile{}, index: []byte(notBuilt)}
 	if dist == nil {
 		return sf, nil
 	}
 	err := fs.WalkDir(dist, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || strings.HasPrefix(path.Base(p), ".") {
 			return err
 		}
 		b, err := fs.ReadFile(dist, p)
