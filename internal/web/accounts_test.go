@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/insieme/insieme/internal/insieme"
 )
@@ -184,7 +185,15 @@ func TestChangePasswordEndsOtherSessions(t *testing.T) {
 func TestConfirmEmailThroughOutbox(t *testing.T) {
 	e := newEnv(t)
 	p := e.register("Fatou")
+	first := e.lastLink(p.email, "confirm_email")
+	e.clock.Add(time.Second)
+	if r := e.do("POST", "/api/v1/me/email/confirmation", p.secret, nil); r.status != 202 {
+		t.Fatalf("resend: %d %s", r.status, r.body)
+	}
 	token := e.lastLink(p.email, "confirm_email")
+	if token == first {
+		t.Fatal("no new link was sent")
+	}
 	if r := e.do("POST", "/api/v1/auth/email/confirm", "", map[string]any{"token": token}); r.status != 204 {
 		t.Fatalf("confirm: %d %s", r.status, r.body)
 	}

@@ -71,7 +71,7 @@ func (s *Server) requestReset(c *fiber.Ctx) error {
 	if err := s.app.RequestPasswordReset(c.UserContext(), in.Email); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusAccepted)
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"status": "accepted"})
 }
 
 func (s *Server) confirmReset(c *fiber.Ctx) error {
@@ -99,4 +99,11 @@ func (s *Server) confirmEmail(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) resendConfirmation(c *fiber.Ctx) error {
+	if err := s.app.ResendConfirmation(c.UserContext(), principal(c)); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"status": "accepted"})
 }

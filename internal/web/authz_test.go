@@ -182,6 +182,7 @@ func matrix() []matrixCase {
 			return request{"POST", "/api/v1/me/password", map[string]any{"currentPassword": w.people[r].password, "newPassword": "another long password"}}
 		}, signedIn(204)},
 		{"export", fixed("GET", "/api/v1/me/export", nil), signedIn(200)},
+		{"resend confirmation (already confirmed)", fixed("POST", "/api/v1/me/email/confirmation", nil), signedIn(409)},
 		{"delete me", func(w *world, r string) request {
 			if r == owner { // the association keeps members: it needs an owner
 				_ = w.db.AddMember(context.Background(), &insieme.Membership{OrgID: w.a, AccountID: w.fresh("Stays").id, Role: insieme.MemberMember})

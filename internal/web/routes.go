@@ -32,6 +32,7 @@ func (s *Server) routeTable() []route {
 		{"PATCH", "/api/v1/me", h(signedIn, s.updateMe)},
 		{"DELETE", "/api/v1/me", h(signedIn, s.deleteMe)},
 		{"POST", "/api/v1/me/password", h(signedIn, s.changePassword)},
+		{"POST", "/api/v1/me/email/confirmation", h(signedIn, s.limitMail(), s.resendConfirmation)},
 		{"GET", "/api/v1/me/export", h(signedIn, s.exportMe)},
 		{"GET", "/api/v1/me/memberships", h(signedIn, s.myMemberships)},
 		{"GET", "/api/v1/me/invitations", h(signedIn, s.myInvitations)},
