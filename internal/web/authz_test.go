@@ -30,7 +30,9 @@ type world struct {
 	*env
 	people    map[string]person // every role but anonymous
 	a, m1, m2 string
-	n         int // for unique addresses
+	forum     string // an open forum of M1
+	draft     string // a draft forum of M1
+	n         int    // for unique addresses
 }
 
 // unique returns an address no other case uses.
@@ -66,6 +68,18 @@ func newWorld(t *testing.T) *world {
 	w.join(w.a, member, insieme.MemberMember)
 	w.join(w.m1, staff, insieme.MemberStaff)
 	w.join(w.m2, otherStaff, insieme.MemberStaff)
+	pStaff := e.principal(w.people[staff])
+	for _, f := range []struct {
+		id     *string
+		status string
+	}{{&w.forum, insieme.ForumOpen}, {&w.draft, insieme.ForumDraft}} {
+		title, status := insieme.Texts{"it": "Forum " + f.status}, f.status
+		v, err := e.app.CreateForum(ctx, pStaff, app.ForumInput{MunicipalityID: w.m1, Title: &title, Status: &status})
+		if err != nil {
+			t.Fatalf("forum: %v", err)
+		}
+		*f.id = v.ID
+	}
 	if err := e.app.Suspend(ctx, pAdmin, w.people[suspended].id, true); err != nil {
 		t.Fatal(err)
 	}
@@ -266,6 +280,16 @@ func matrix() []matrixCase {
 		{"leave", func(w *world, r string) request {
 			return request{"DELETE", "/api/v1/organisations/" + w.a + "/members/" + w.idOf(r), nil}
 		}, map[string]int{anon: 401, partic: 404, member: 204, owner: 409, staff: 404, otherStaff: 404, admin: 404, suspended: 401}},
+		{"list forums", fixed("GET", "/api/v1/forums", nil), all(200)},
+		{"open a forum", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/forums", map[string]any{"municipalityId": w.m1, "title": map[string]string{"it": "Nuovo forum", "ar": "منتدى"}}}
+		}, only(201, staff, admin)},
+		{"show an open forum", func(w *world, _ string) request { return request{"GET", "/api/v1/forums/" + w.forum, nil} }, all(200)},
+		{"show a draft forum", func(w *world, _ string) request { return request{"GET", "/api/v1/forums/" + w.draft, nil} },
+			func() map[string]int { m := all(404); m[staff], m[admin] = 200, 200; return m }()},
+		{"edit a forum", func(w *world, _ string) request {
+			return request{"PATCH", "/api/v1/forums/" + w.forum, map[string]any{"closesAt": "2027-01-31T18:00:00Z", "categories": []string{"housing", "work"}}}
+		}, only(200, staff, admin)},
 		{"verify", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/admin/organisations/" + w.a + "/verify", map[string]any{"verified": true}}
 		}, only(200, admin)},

@@ -51,6 +51,11 @@ func (s *Server) routeTable() []route {
 		{"PATCH", "/api/v1/organisations/:id/members/:accountId", h(signedIn, s.updateMember)},
 		{"DELETE", "/api/v1/organisations/:id/members/:accountId", h(signedIn, s.removeMember)},
 
+		{"GET", "/api/v1/forums", h(s.forums)},
+		{"POST", "/api/v1/forums", h(signedIn, s.createForum)},
+		{"GET", "/api/v1/forums/:id", h(s.forum)},
+		{"PATCH", "/api/v1/forums/:id", h(signedIn, s.updateForum)},
+
 		{"POST", "/api/v1/admin/organisations/:id/verify", h(signedIn, s.verifyOrganisation)},
 		{"GET", "/api/v1/admin/accounts", h(signedIn, s.adminAccounts)},
 		{"POST", "/api/v1/admin/accounts/:id/suspend", h(signedIn, s.suspendAccount)},
