@@ -68,6 +68,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	live := &liveAdapter{}
 	a := app.New(app.Deps{Store: st.db, Live: live, Logger: log, BaseURL: cfg.BaseURL, SessionTTL: cfg.SessionTTL})
+	if n, err := a.LoadCatalog(ctx); err != nil {
+		return fmt.Errorf("loading proposals: %w", err)
+	} else {
+		log.Info("proposals loaded", "count", n)
+	}
 	hub := realtime.NewHub(realtime.Options{Broker: broker, Hooks: a, Logger: log})
 	live.hub = hub
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))

@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/insieme/insieme/internal/catalog"
 	"github.com/insieme/insieme/internal/insieme"
+	"github.com/insieme/insieme/internal/markup"
 )
 
 // Store is everything the app keeps.
@@ -60,6 +62,8 @@ type App struct {
 	hasher     *PasswordHasher
 	dummyHash  string // verified against when an email is unknown, so timing does not tell
 	personal   []PersonalData
+	catalog    *catalog.Catalog // the per-node read model of proposals
+	markup     *markup.Renderer
 }
 
 // New builds the app.
@@ -83,6 +87,8 @@ func New(d Deps) *App {
 	}
 	a.dummyHash = a.hasher.Hash(newSecret())
 	a.personal = a.corePersonalData()
+	a.catalog = newCatalog()
+	a.markup = markup.New()
 	return a
 }
 

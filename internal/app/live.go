@@ -28,6 +28,9 @@ func (a *App) Authorize(ctx context.Context, p *insieme.Principal, room string) 
 	case "org":
 		_, err := a.store.Organisation(ctx, id)
 		return err
+	case "forum":
+		_, err := a.visibleForum(ctx, p, id)
+		return err
 	}
 	return insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
 }
@@ -46,6 +49,8 @@ func (a *App) Snapshot(ctx context.Context, p *insieme.Principal, room string) (
 		}
 	case "org":
 		v, err = a.Organisation(ctx, p, id)
+	case "forum":
+		v, err = a.Forum(ctx, p, id)
 	default:
 		return nil, insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
 	}

@@ -93,6 +93,52 @@ func (a *App) corePersonalData() []PersonalData {
 		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
 			return a.store.DeleteInvitationsFor(ctx, acct.Email)
 		}},
+		// Proposals, supports and translations are contributions: they stay after an erasure,
+		// under a "former participant" (the account id no longer leads to a person).
+		{Name: "proposals", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			ps, err := a.store.ProposalsBy(ctx, acct.ID)
+			out := make([]map[string]any, 0, len(ps))
+			for _, p := range ps {
+				out = append(out, map[string]any{"id": p.ID, "forumId": p.ForumID, "organisationId": p.OrgID, "title": p.Title,
+					"body": p.Body, "language": p.Language, "category": p.Category, "status": p.Status, "createdAt": p.CreatedAt})
+			}
+			return out, err
+		}},
+		{Name: "supports", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			ss, err := a.store.SupportsBy(ctx, acct.ID)
+			out := make([]map[string]any, 0, len(ss))
+			for _, s := range ss {
+				out = append(out, map[string]any{"proposalId": s.ProposalID, "forumId": s.ForumID, "createdAt": s.CreatedAt})
+			}
+			return out, err
+		}},
+		{Name: "translations", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			ts, err := a.store.TranslationsBy(ctx, acct.ID)
+			out := make([]map[string]any, 0, len(ts))
+			for _, t := range ts {
+				out = append(out, map[string]any{"proposalId": t.ProposalID, "language": t.Language, "title": t.Title, "body": t.Body, "createdAt": t.CreatedAt})
+			}
+			return out, err
+		}},
+		{Name: "forumRoles", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			rs, err := a.store.ForumRolesOf(ctx, acct.ID)
+			out := make([]map[string]any, 0, len(rs))
+			for _, r := range rs {
+				out = append(out, map[string]any{"forumId": r.ForumID, "role": r.Role, "since": r.CreatedAt})
+			}
+			return out, err
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			rs, err := a.store.ForumRolesOf(ctx, acct.ID)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				if err := a.store.RemoveForumRole(ctx, r.ForumID, acct.ID); err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+					return err
+				}
+			}
+			return nil
+		}},
 		{Name: "mails", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
 			ms, err := a.store.MailTo(ctx, acct.ID, acct.Email)
 			out := make([]map[string]any, 0, len(ms))

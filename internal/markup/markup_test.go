@@ -26,7 +26,7 @@ var (
 	// Text is always escaped, so "<" in the output only ever opens a tag.
 	forbiddenTag = regexp.MustCompile(`(?i)<\s*/?\s*(script|img|svg|iframe|style|object|embed|form|input|math|link|meta|base|body|div|span|details)\b`)
 	eventAttr    = regexp.MustCompile(`(?i)<[^>]*\son\w+\s*=`)
-	badScheme    = regexp.MustCompile(`(?i)(javascript|vbscript|data|file):`)
+	badScheme    = regexp.MustCompile(`(?i)^(javascript|vbscript|data|file):`)
 )
 
 // unsafeReason returns why out is not safe HTML, or "" when it is.
@@ -209,6 +209,8 @@ func TestMarkdown(t *testing.T) {
 		{"arabic", "مرحبا **بالعالم**", "<p>مرحبا <strong>بالعالم</strong></p>\n"},
 		{"chinese", "移民协会*欢迎*你", "<p>移民协会<em>欢迎</em>你</p>\n"},
 		{"entities escaped", "5 > 3 & \"q\"", "<p>5 &gt; 3 &amp; &#34;q&#34;</p>\n"},
+		{"scheme-like path is fine", "[x](https://example.org/javascript:1)", `<p><a href="https://example.org/javascript:1"` + rel + ">x</a></p>\n"},
+		{"rel text untouched", `x rel="nofollow"`, "<p>x rel=&#34;nofollow&#34;</p>\n"},
 		{"invalid utf8", "a\xffb", "<p>a\uFFFDb</p>\n"},
 	}
 	r := New()

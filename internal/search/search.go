@@ -1,15 +1,18 @@
 // Package search turns text into normalised tokens so that search works the
 // same on MongoDB and FerretDB, which has no $text index and no collation:
-// a document stores Tokens(its text) and a search asks for Query(q) with
-// $all (exact tokens) or filters in memory with Match (prefixes too).
+// a document stores Tokens(its text) and a search asks for Query(q), either
+// in the store with {tokens: {$all: Query(q)}} (whole tokens only) or in
+// memory with Match, which also accepts prefixes ("integr" finds
+// "integrazione") and a single Han/Kana character inside a pair.
 //
 // Normalisation, applied identically to documents and queries:
-//   - NFKC-style compatibility folding (NFKD per rune): full-width Latin,
-//     ligatures, Arabic presentation forms, circled digits become plain.
+//   - Compatibility decomposition (NFKD, rune by rune after NFC): full-width
+//     Latin, ligatures, Arabic presentation forms and circled digits become
+//     plain letters and digits.
 //   - Lower case (Unicode simple lower case, plus ς → σ), then every
 //     combining mark is dropped, so accents go: Città → citta, Nardò → nardo,
 //     ș/ş → s, ë → e, ă â î ș ț → a a i s t, ё → е, Greek tonos.
-//     Letters with a stroke or ligatures that have no decomposition are
+//     Letters with a stroke and ligatures that have no decomposition are
 //     folded by hand: ß → ss, ı → i, ł → l, đ → d, ø → o, æ → ae, œ → oe.
 //     Indic vowel signs are marks too, so Indic words match on consonants.
 //   - Cyrillic: й, ї and ў keep their marks (they are letters of their own,
@@ -17,13 +20,14 @@
 //     marks) are dropped.
 //   - Arabic: harakat (U+064B–U+065F, U+0670) and tatweel (U+0640) are
 //     removed without splitting the word; أ إ آ ٱ → ا, ى → ي, ة → ه; the
-//     hamza carriers ؤ ئ become و ي (NFD splits the hamza off);
-//     Arabic-Indic digits become ASCII digits.
+//     hamza carriers ؤ ئ become و ي (the decomposition splits the hamza
+//     off); Arabic-Indic digits become ASCII digits.
 //   - Han, Hiragana and Katakana runs are split into overlapping pairs
 //     (移民协会 → 移民 民协 协会); a run of one character is one token.
 //   - Everything else is split on anything that is not a letter or a
-//     number; format characters (soft hyphen, ZWJ, ZWNJ, bidi controls)
-//     are removed without splitting; emoji and symbols are separators.
+//     number (apostrophes too, ʼ included); format characters (soft hyphen,
+//     ZWJ, ZWNJ, bidi controls) are removed without splitting; emoji and
+//     symbols are separators.
 //   - Tokens of one Latin letter are dropped, tokens are cut to 64 bytes
 //     (at a rune boundary) and a text yields at most 2,000 tokens.
 package search

@@ -32,6 +32,7 @@ type world struct {
 	a, m1, m2 string
 	forum     string // an open forum of M1
 	draft     string // a draft forum of M1
+	proposal  string // a proposal of A's member in the open forum
 	n         int    // for unique addresses
 }
 
@@ -80,6 +81,7 @@ func newWorld(t *testing.T) *world {
 		}
 		*f.id = v.ID
 	}
+	w.proposal = w.newProposal(member)
 	if err := e.app.Suspend(ctx, pAdmin, w.people[suspended].id, true); err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +93,18 @@ func (w *world) join(org, role, memberRole string) {
 	if err := w.db.AddMember(context.Background(), &insieme.Membership{OrgID: org, AccountID: w.people[role].id, Role: memberRole, CreatedAt: w.clock.Now()}); err != nil {
 		w.t.Fatal(err)
 	}
+}
+
+// newProposal posts a proposal for A, by a member of A, to the open forum.
+func (w *world) newProposal(role string) string {
+	w.t.Helper()
+	title, body, lang, cat := "Una proposta", "Testo della *proposta*", "it", "housing"
+	v, err := w.app.CreateProposal(context.Background(), w.principal(w.people[role]), w.forum,
+		app.ProposalInput{OrgID: w.a, Title: &title, Body: &body, Language: &lang, Category: &cat})
+	if err != nil {
+		w.t.Fatalf("proposal: %v", err)
+	}
+	return v.ID
 }
 
 // idOf is a role's account id ("nobody" for anonymous).
@@ -290,6 +304,21 @@ func matrix() []matrixCase {
 		{"edit a forum", func(w *world, _ string) request {
 			return request{"PATCH", "/api/v1/forums/" + w.forum, map[string]any{"closesAt": "2027-01-31T18:00:00Z", "categories": []string{"housing", "work"}}}
 		}, only(200, staff, admin)},
+		{"list a forum's proposals", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/forums/" + w.forum + "/proposals?sort=supports", nil}
+		}, all(200)},
+		{"post a proposal for an association", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/forums/" + w.forum + "/proposals", map[string]any{"organisationId": w.a, "title": "Più case", "body": "Servono case.", "language": "it", "category": "housing"}}
+		}, only(201, member, owner)},
+		{"show a proposal", func(w *world, _ string) request { return request{"GET", "/api/v1/proposals/" + w.proposal, nil} }, all(200)},
+		{"edit a proposal", func(w *world, _ string) request {
+			return request{"PATCH", "/api/v1/proposals/" + w.proposal, map[string]any{"title": "Una proposta migliore"}}
+		}, only(200, member)},
+		{"withdraw a proposal", func(w *world, _ string) request {
+			return request{"PATCH", "/api/v1/proposals/" + w.newProposal(member), map[string]any{"status": "withdrawn"}}
+		}, only(200, member)},
+		{"support", func(w *world, _ string) request { return request{"PUT", "/api/v1/proposals/" + w.proposal + "/support", nil} }, signedIn(200)},
+		{"withdraw a support", func(w *world, _ string) request { return request{"DELETE", "/api/v1/proposals/" + w.proposal + "/support", nil} }, signedIn(200)},
 		{"verify", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/admin/organisations/" + w.a + "/verify", map[string]any{"verified": true}}
 		}, only(200, admin)},
@@ -306,8 +335,10 @@ func matrix() []matrixCase {
 // gets a world of its own, so one role's change cannot decide another's answer.
 func TestAuthorisationMatrix(t *testing.T) {
 	covered := map[string]bool{}
+	ran := 0
 	for _, c := range matrix() {
 		t.Run(c.name, func(t *testing.T) {
+			ran++
 			w := newWorld(t)
 			for _, r := range roles {
 				want, ok := c.expect[r]
@@ -330,7 +361,10 @@ func TestAuthorisationMatrix(t *testing.T) {
 			}
 		})
 	}
-	// Every route of the table is in the matrix.
+	// Every route of the table is in the matrix (when every case ran: -run may pick some).
+	if ran < len(matrix()) {
+		return
+	}
 	for _, r := range (&Server{}).routeTable() {
 		if !covered[r.method+" "+r.path] {
 			t.Errorf("route %s %s is not in the authorisation matrix", r.method, r.path)
@@ -344,6 +378,7 @@ func routePattern(s *Server, method, path string) string {
 		if r.method != method {
 			continue
 		}
+		path, _, _ := strings.Cut(path, "?")
 		rp, pp := strings.Split(r.path, "/"), strings.Split(path, "/")
 		if len(rp) != len(pp) {
 			continue

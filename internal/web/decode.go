@@ -54,3 +54,14 @@ func decodeError(err error) error {
 }
 
 func fieldRequired(field string) error { return insieme.FieldError(field, insieme.FRequired) }
+
+func fieldUnknown(field string) error { return insieme.FieldError(field, insieme.FUnknownField) }
+
+func invalidValue(field string) error { return insieme.FieldError(field, insieme.FInvalidValue) }
+
+// strictJSON decodes a nested object refusing unknown fields (for custom field types).
+func strictJSON(b []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(dst)
+}

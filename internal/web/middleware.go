@@ -145,3 +145,18 @@ func (s *Server) limitMail() fiber.Handler {
 func (s *Server) limitTokens() fiber.Handler {
 	return s.limit(60, time.Minute, byAddress("token"), true)
 }
+
+// limitPerAccount bounds what one signed-in person may post in a window, wherever they connect
+// from; refused attempts (invalid input) do not count.
+func (s *Server) limitPerAccount(prefix string, max int, window time.Duration) fiber.Handler {
+	return limiter.New(limiter.Config{
+		Max:        max,
+		Expiration: window,
+		KeyGenerator: func(c *fiber.Ctx) string {
+			return prefix + ":acct:" + principal(c).AccountID
+		},
+		LimitReached:       s.tooMany,
+		SkipFailedRequests: true,
+		Storage:            s.storage,
+	})
+}

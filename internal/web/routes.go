@@ -55,6 +55,12 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/forums", h(signedIn, s.createForum)},
 		{"GET", "/api/v1/forums/:id", h(s.forum)},
 		{"PATCH", "/api/v1/forums/:id", h(signedIn, s.updateForum)},
+		{"GET", "/api/v1/forums/:id/proposals", h(s.proposals)},
+		{"POST", "/api/v1/forums/:id/proposals", h(signedIn, s.limitPerAccount("proposal", proposalsPerHour, time.Hour), s.createProposal)},
+		{"GET", "/api/v1/proposals/:id", h(s.proposal)},
+		{"PATCH", "/api/v1/proposals/:id", h(signedIn, s.updateProposal)},
+		{"PUT", "/api/v1/proposals/:id/support", h(signedIn, s.support)},
+		{"DELETE", "/api/v1/proposals/:id/support", h(signedIn, s.unsupport)},
 
 		{"POST", "/api/v1/admin/organisations/:id/verify", h(signedIn, s.verifyOrganisation)},
 		{"GET", "/api/v1/admin/accounts", h(signedIn, s.adminAccounts)},
@@ -98,4 +104,5 @@ func (s *Server) routes() {
 const (
 	loginAccountLimit  = 10 // failed sign-ins per account per 15 minutes
 	loginAccountWindow = 15 * time.Minute
+	proposalsPerHour   = 10 // proposals one person may post per hour
 )

@@ -1,0 +1,458 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/insieme/insieme/internal/catalog"
+	"github.com/insieme/insieme/internal/insieme"
+	"github.com/insieme/insieme/internal/markup"
+	"github.com/insieme/insieme/internal/search"
+)
+
+// ProposalView is a proposal as its page shows it.
+type ProposalView struct {
+	ProposalSummary
+	Body      string     `json:"body"`
+	BodyHTML  string     `json:"bodyHtml"`
+	Place     *PlaceView `json:"place,omitempty"`
+	UpdatedAt time.Time  `json:"updatedAt"`
+	Supported bool       `json:"supported"`
+	CanEdit   bool       `json:"canEdit,omitempty"`
+	CanAnswer bool       `json:"canAnswer,omitempty"`
+}
+
+// ProposalSummary is a proposal in a list.
+type ProposalSummary struct {
+	ID           string     `json:"id"`
+	ForumID      string     `json:"forumId"`
+	Title        string     `json:"title"`
+	Language     string     `json:"language"`
+	Category     string     `json:"category"`
+	Status       string     `json:"status"`
+	Supports     int        `json:"supports"`
+	Comments     int        `json:"comments"`
+	Hidden       bool       `json:"hidden,omitempty"`
+	Author       PersonView `json:"author"`
+	Organisation *OrgRef    `json:"organisation,omitempty"`
+	CreatedAt    time.Time  `json:"createdAt"`
+	AnsweredAt   *time.Time `json:"answeredAt,omitempty"`
+	DueAt        time.Time  `json:"dueAt"`
+	Overdue      bool       `json:"overdue"`
+}
+
+// PlaceView is where a proposal is about.
+type PlaceView struct {
+	Name string   `json:"name"`
+	Lat  *float64 `json:"lat,omitempty"`
+	Lng  *float64 `json:"lng,omitempty"`
+}
+
+// ProposalPage is a page of a forum's proposals.
+type ProposalPage struct {
+	Items []ProposalSummary `json:"items"`
+	Next  string            `json:"next,omitempty"`
+	Total int               `json:"total"`
+}
+
+// newCatalog builds the empty read model.
+func newCatalog() *catalog.Catalog { return catalog.New(search.Match) }
+
+// LoadCatalog fills the read model from the store; serve calls it once at start.
+func (a *App) LoadCatalog(ctx context.Context) (int, error) {
+	n := 0
+	err := a.store.AllProposals(ctx, func(p *insieme.Proposal) error {
+		a.catalog.Put(catalog.FromProposal(p))
+		n++
+		return nil
+	})
+	return n, err
+}
+
+func dueAt(p *insieme.Proposal, f *insieme.Forum) time.Time {
+	return p.CreatedAt.Add(time.Duration(f.AnswerDays) * 24 * time.Hour)
+}
+
+func (a *App) summary(ctx context.Context, p *insieme.Proposal, f *insieme.Forum) (ProposalSummary, error) {
+	s := ProposalSummary{ID: p.ID, ForumID: p.ForumID, Title: p.Title, Language: p.Language, Category: p.Category,
+		Status: p.Status, Supports: p.Supports, Comments: p.Comments, Hidden: p.Hidden, CreatedAt: p.CreatedAt,
+		AnsweredAt: p.AnsweredAt, DueAt: dueAt(p, f)}
+	s.Overdue = p.AnsweredAt == nil && p.Status == insieme.ProposalSubmitted && a.Now().After(s.DueAt)
+	acct, err := a.store.Account(ctx, p.AuthorID)
+	if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+		return s, err
+	}
+	s.Author = personView(acct)
+	if p.OrgID != "" {
+		o, err := a.store.Organisation(ctx, p.OrgID)
+		if err == nil {
+			s.Organisation = &OrgRef{ID: o.ID, Name: o.Name, Verified: o.Verified}
+		} else if insieme.ErrorCode(err) != insieme.ENOTFOUND {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// ProposalInput is the proposal form; nil fields stay as they are on update.
+type ProposalInput struct {
+	OrgID    string
+	Title    *string
+	Body     *string
+	Language *string
+	Category *string
+	Place    **PlaceView
+}
+
+func (a *App) checkProposal(v *insieme.Invalid, f *insieme.Forum, in *ProposalInput, creating bool) {
+	if in.Title != nil || creating {
+		title, ok := "", true
+		if in.Title != nil {
+			title, ok = markup.PlainText(*in.Title, insieme.MaxProposalTitle)
+			in.Title = &title
+		}
+		switch {
+		case !ok:
+			v.Add("title", insieme.FTooLong)
+			v.Limit("title", insieme.MaxProposalTitle)
+		case title == "":
+			v.Add("title", insieme.FRequired)
+		}
+	}
+	if in.Body != nil || creating {
+		body := ""
+		if in.Body != nil {
+			body = trimSpace(*in.Body)
+			in.Body = &body
+		}
+		insieme.CheckText(v, "body", body, true, insieme.MaxProposalBody)
+	}
+	if in.Language != nil || creating {
+		if in.Language == nil {
+			v.Add("language", insieme.FRequired)
+		} else {
+			insieme.CheckLanguage(v, "language", *in.Language)
+		}
+	}
+	if in.Category != nil || creating {
+		if in.Category == nil || *in.Category == "" {
+			v.Add("category", insieme.FRequired)
+		} else if !slices.Contains(f.Categories, *in.Category) {
+			v.Add("category", insieme.FInvalidValue)
+		}
+	}
+	if in.Place != nil && *in.Place != nil {
+		pl := *in.Place
+		pl.Name = insieme.CleanText(pl.Name)
+		insieme.CheckText(v, "place", pl.Name, true, insieme.MaxPlaceName)
+		if (pl.Lat == nil) != (pl.Lng == nil) || (pl.Lat != nil && (*pl.Lat < -90 || *pl.Lat > 90 || *pl.Lng < -180 || *pl.Lng > 180)) {
+			v.Add("place", insieme.FInvalidValue)
+		}
+	}
+}
+
+var errForumClosed = &insieme.Error{Code: insieme.ECONFLICT, Message: "This forum does not accept contributions now."}
+
+// CreateProposal posts a proposal to a forum for an association p belongs to, or as p where the
+// forum allows personal proposals.
+func (a *App) CreateProposal(ctx context.Context, p *insieme.Principal, forumID string, in ProposalInput) (*ProposalView, error) {
+	if _, err := a.account(ctx, p); err != nil {
+		return nil, err
+	}
+	f, err := a.visibleForum(ctx, p, forumID)
+	if err != nil {
+		return nil, err
+	}
+	var v insieme.Invalid
+	a.checkProposal(&v, f, &in, true)
+	if in.OrgID == "" && !f.PersonalPosts {
+		v.Add("organisationId", insieme.FRequired)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if in.OrgID != "" {
+		o, err := a.store.Organisation(ctx, in.OrgID)
+		if insieme.ErrorCode(err) == insieme.ENOTFOUND || (err == nil && o.Kind != insieme.KindAssociation) {
+			return nil, insieme.FieldError("organisationId", insieme.FInvalidValue)
+		} else if err != nil {
+			return nil, err
+		}
+		m, err := a.membership(ctx, p, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			return nil, &insieme.Error{Code: insieme.EFORBIDDEN, Message: "Only members post for an association."}
+		}
+	}
+	if !f.AcceptsPosts(a.Now()) {
+		return nil, errForumClosed
+	}
+	now := a.Now()
+	pr := &insieme.Proposal{ID: newID(), ForumID: f.ID, AuthorID: p.AccountID, OrgID: in.OrgID, Title: *in.Title,
+		Body: *in.Body, BodyHTML: a.markup.Markdown(*in.Body), Language: *in.Language, Category: *in.Category,
+		Place: toPlace(in.Place), Status: insieme.ProposalSubmitted, CreatedAt: now, UpdatedAt: now}
+	pr.Tokens = search.Tokens(pr.Title + "\n" + pr.Body)
+	if err := a.store.CreateProposal(ctx, pr); err != nil {
+		return nil, err
+	}
+	a.catalog.Put(catalog.FromProposal(pr))
+	a.proposalChanged(ctx, "proposal.created", pr, f)
+	return a.proposalView(ctx, p, pr, f)
+}
+
+func toPlace(pv **PlaceView) *insieme.Place {
+	if pv == nil || *pv == nil {
+		return nil
+	}
+	return &insieme.Place{Name: (*pv).Name, Lat: (*pv).Lat, Lng: (*pv).Lng}
+}
+
+// proposalChanged publishes a proposal's public summary to its forum's room.
+func (a *App) proposalChanged(ctx context.Context, kind string, pr *insieme.Proposal, f *insieme.Forum) {
+	if pr.Hidden {
+		return
+	}
+	s, err := a.summary(ctx, pr, f)
+	if err != nil {
+		return
+	}
+	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": kind, "proposal": s})
+}
+
+func (a *App) proposalView(ctx context.Context, p *insieme.Principal, pr *insieme.Proposal, f *insieme.Forum) (*ProposalView, error) {
+	s, err := a.summary(ctx, pr, f)
+	if err != nil {
+		return nil, err
+	}
+	v := &ProposalView{ProposalSummary: s, Body: pr.Body, BodyHTML: pr.BodyHTML, UpdatedAt: pr.UpdatedAt}
+	if pr.Place != nil {
+		v.Place = &PlaceView{Name: pr.Place.Name, Lat: pr.Place.Lat, Lng: pr.Place.Lng}
+	}
+	if p.IsAccount() {
+		if v.Supported, err = a.store.HasSupport(ctx, pr.ID, p.AccountID); err != nil {
+			return nil, err
+		}
+		v.CanEdit = pr.AuthorID == p.AccountID && pr.Supports == 0 && pr.Status == insieme.ProposalSubmitted
+		if v.CanAnswer, err = a.managesForum(ctx, p, f); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// visibleProposal loads a proposal and its forum; a hidden proposal is visible to its author
+// and the forum's moderators only.
+func (a *App) visibleProposal(ctx context.Context, p *insieme.Principal, id string) (*insieme.Proposal, *insieme.Forum, error) {
+	pr, err := a.store.Proposal(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := a.visibleForum(ctx, p, pr.ForumID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if pr.Hidden && !(p.IsAccount() && p.AccountID == pr.AuthorID) {
+		if ok, err := a.managesForum(ctx, p, f); err != nil || !ok {
+			return nil, nil, insieme.Errorf(insieme.ENOTFOUND, "proposal not found.")
+		}
+	}
+	return pr, f, nil
+}
+
+// Proposal shows one proposal.
+func (a *App) Proposal(ctx context.Context, p *insieme.Principal, id string) (*ProposalView, error) {
+	pr, f, err := a.visibleProposal(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.proposalView(ctx, p, pr, f)
+}
+
+// ProposalQuery is a forum list page's search, filters, sort and cursor.
+type ProposalQuery struct {
+	Text, Category, Status, Language, OrgID, Sort, Seed, Cursor string
+	Limit                                                       int
+}
+
+// Proposals lists a forum's proposals from the read model.
+func (a *App) Proposals(ctx context.Context, p *insieme.Principal, forumID string, q ProposalQuery) (*ProposalPage, error) {
+	f, err := a.visibleForum(ctx, p, forumID)
+	if err != nil {
+		return nil, err
+	}
+	var v insieme.Invalid
+	if q.Sort != "" && !slices.Contains([]string{"newest", "supports", "comments", "random"}, q.Sort) {
+		v.Add("sort", insieme.FInvalidValue)
+	}
+	if q.Status != "" && !slices.Contains(insieme.ProposalStatuses, q.Status) {
+		v.Add("status", insieme.FInvalidValue)
+	}
+	if q.Limit < 0 || q.Limit > 100 {
+		v.Add("limit", insieme.FInvalidValue)
+		v.Limit("limit", 100)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	page, err := a.catalog.Query(catalog.Query{ForumID: f.ID, Terms: search.Query(q.Text), Category: q.Category, Status: q.Status,
+		Language: q.Language, OrgID: q.OrgID, Sort: q.Sort, Seed: q.Seed, Cursor: q.Cursor, Limit: q.Limit})
+	if errors.Is(err, catalog.ErrBadCursor) {
+		return nil, insieme.FieldError("cursor", insieme.FInvalidValue)
+	} else if err != nil {
+		return nil, err
+	}
+	out := &ProposalPage{Items: make([]ProposalSummary, 0, len(page.Items)), Next: page.Next, Total: page.Total}
+	for _, e := range page.Items {
+		pr := &insieme.Proposal{ID: e.ID, ForumID: e.ForumID, AuthorID: e.AuthorID, OrgID: e.OrgID, Title: e.Title,
+			Language: e.Language, Category: e.Category, Status: e.Status, Supports: e.Supports, Comments: e.Comments,
+			CreatedAt: e.CreatedAt}
+		s, err := a.summary(ctx, pr, f)
+		if err != nil {
+			return nil, err
+		}
+		out.Items = append(out.Items, s)
+	}
+	return out, nil
+}
+
+// UpdateProposal lets the author edit until the first support, or withdraw.
+func (a *App) UpdateProposal(ctx context.Context, p *insieme.Principal, id string, in ProposalInput, withdraw bool) (*ProposalView, error) {
+	if _, err := a.account(ctx, p); err != nil {
+		return nil, err
+	}
+	pr, f, err := a.visibleProposal(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if pr.AuthorID != p.AccountID {
+		return nil, &insieme.Error{Code: insieme.EFORBIDDEN, Message: "Only the author changes a proposal."}
+	}
+	upd := insieme.ProposalUpdate{}
+	if withdraw {
+		if pr.Status == insieme.ProposalWithdrawn {
+			return nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "This proposal is already withdrawn."}
+		}
+		st := insieme.ProposalWithdrawn
+		upd.Status = &st
+	}
+	editing := in.Title != nil || in.Body != nil || in.Language != nil || in.Category != nil || in.Place != nil
+	if editing {
+		if pr.Supports > 0 || pr.Status != insieme.ProposalSubmitted {
+			return nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "A proposal cannot be edited once it has supports or an answer."}
+		}
+		var v insieme.Invalid
+		a.checkProposal(&v, f, &in, false)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		upd.Title, upd.Body, upd.Language, upd.Category = in.Title, in.Body, in.Language, in.Category
+		if in.Body != nil {
+			html := a.markup.Markdown(*in.Body)
+			upd.BodyHTML = &html
+		}
+		if in.Place != nil {
+			pl := toPlace(in.Place)
+			upd.Place = &pl
+		}
+		title, body := pr.Title, pr.Body
+		if in.Title != nil {
+			title = *in.Title
+		}
+		if in.Body != nil {
+			body = *in.Body
+		}
+		tokens := search.Tokens(title + "\n" + body)
+		upd.Tokens = &tokens
+	}
+	pr, err = a.store.UpdateProposal(ctx, id, upd, a.Now())
+	if err != nil {
+		return nil, err
+	}
+	a.catalog.Put(catalog.FromProposal(pr))
+	a.proposalChanged(ctx, "proposal.updated", pr, f)
+	return a.proposalView(ctx, p, pr, f)
+}
+
+// SupportResult is a proposal's support state after a change.
+type SupportResult struct {
+	Supported bool `json:"supported"`
+	Supports  int  `json:"supports"`
+}
+
+// Support adds p's support; supporting twice changes nothing.
+func (a *App) Support(ctx context.Context, p *insieme.Principal, id string) (*SupportResult, error) {
+	pr, f, err := a.supportable(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if f.SupportLimit > 0 {
+		mine, err := a.store.SupportsBy(ctx, p.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, s := range mine {
+			if s.ForumID == f.ID {
+				n++
+			}
+		}
+		if n >= f.SupportLimit {
+			return nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "You have used every support this forum allows; withdraw one to support this proposal."}
+		}
+	}
+	err = a.store.AddSupport(ctx, &insieme.Support{ProposalID: pr.ID, ForumID: f.ID, AccountID: p.AccountID, CreatedAt: a.Now()})
+	if insieme.ErrorCode(err) == insieme.ECONFLICT {
+		return &SupportResult{Supported: true, Supports: pr.Supports}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return a.countSupport(ctx, pr.ID, f, 1, true)
+}
+
+// Unsupport withdraws p's support; withdrawing twice changes nothing.
+func (a *App) Unsupport(ctx context.Context, p *insieme.Principal, id string) (*SupportResult, error) {
+	pr, f, err := a.supportable(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	err = a.store.RemoveSupport(ctx, pr.ID, p.AccountID)
+	if insieme.ErrorCode(err) == insieme.ENOTFOUND {
+		return &SupportResult{Supported: false, Supports: pr.Supports}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return a.countSupport(ctx, pr.ID, f, -1, false)
+}
+
+// countSupport adds to the kept count after the support itself was stored, and publishes the
+// absolute count (applying an event twice is harmless).
+func (a *App) countSupport(ctx context.Context, id string, f *insieme.Forum, delta int, supported bool) (*SupportResult, error) {
+	pr, err := a.store.AddToCounts(ctx, id, delta, 0)
+	if err != nil {
+		return nil, err
+	}
+	a.catalog.SetCounts(pr.ID, pr.Supports, pr.Comments)
+	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.counts", "id": pr.ID, "supports": pr.Supports, "comments": pr.Comments})
+	return &SupportResult{Supported: supported, Supports: pr.Supports}, nil
+}
+
+func (a *App) supportable(ctx context.Context, p *insieme.Principal, id string) (*insieme.Proposal, *insieme.Forum, error) {
+	if _, err := a.account(ctx, p); err != nil {
+		return nil, nil, err
+	}
+	pr, f, err := a.visibleProposal(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !f.AcceptsPosts(a.Now()) {
+		return nil, nil, errForumClosed
+	}
+	if pr.Status == insieme.ProposalWithdrawn || pr.Hidden {
+		return nil, nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "This proposal cannot be supported now."}
+	}
+	return pr, f, nil
+}
