@@ -317,8 +317,12 @@ func matrix() []matrixCase {
 		{"withdraw a proposal", func(w *world, _ string) request {
 			return request{"PATCH", "/api/v1/proposals/" + w.newProposal(member), map[string]any{"status": "withdrawn"}}
 		}, only(200, member)},
-		{"support", func(w *world, _ string) request { return request{"PUT", "/api/v1/proposals/" + w.proposal + "/support", nil} }, signedIn(200)},
-		{"withdraw a support", func(w *world, _ string) request { return request{"DELETE", "/api/v1/proposals/" + w.proposal + "/support", nil} }, signedIn(200)},
+		{"support", func(w *world, _ string) request {
+			return request{"PUT", "/api/v1/proposals/" + w.proposal + "/support", nil}
+		}, signedIn(200)},
+		{"withdraw a support", func(w *world, _ string) request {
+			return request{"DELETE", "/api/v1/proposals/" + w.proposal + "/support", nil}
+		}, signedIn(200)},
 		{"verify", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/admin/organisations/" + w.a + "/verify", map[string]any{"verified": true}}
 		}, only(200, admin)},
