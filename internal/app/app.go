@@ -24,6 +24,9 @@ type Store interface {
 	insieme.Outbox
 	insieme.ForumStore
 	insieme.ProposalStore
+	insieme.ThreadStore
+	insieme.FollowStore
+	insieme.TimelineStore
 }
 
 // Live is the live-room hub as the app sees it.

@@ -139,6 +139,41 @@ func (a *App) corePersonalData() []PersonalData {
 			}
 			return nil
 		}},
+		{Name: "comments", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			out := []map[string]any{}
+			err := a.store.AllThreads(ctx, func(t *insieme.Thread) error {
+				for _, c := range t.Comments {
+					if c.AuthorID == acct.ID {
+						out = append(out, map[string]any{"proposalId": t.ProposalID, "id": c.ID, "body": c.Body, "stance": c.Stance,
+							"deleted": c.Deleted, "createdAt": c.CreatedAt})
+					}
+				}
+				return nil
+			})
+			return out, err
+		}},
+		{Name: "following", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			ids, err := a.store.Following(ctx, acct.ID)
+			if ids == nil {
+				ids = []string{}
+			}
+			return ids, err
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			return a.store.UnfollowAll(ctx, acct.ID)
+		}},
+		{Name: "notifications", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			in, err := a.store.Inbox(ctx, acct.ID)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]map[string]any, 0, len(in.Notifications))
+			for _, n := range in.Notifications {
+				out = append(out, map[string]any{"kind": n.Kind, "proposalId": n.ProposalID, "createdAt": n.CreatedAt})
+			}
+			return out, nil
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			return a.store.DeleteInbox(ctx, acct.ID)
+		}},
 		{Name: "mails", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
 			ms, err := a.store.MailTo(ctx, acct.ID, acct.Email)
 			out := make([]map[string]any, 0, len(ms))

@@ -20,6 +20,7 @@ type ProposalView struct {
 	Place     *PlaceView `json:"place,omitempty"`
 	UpdatedAt time.Time  `json:"updatedAt"`
 	Supported bool       `json:"supported"`
+	Following bool       `json:"following"`
 	CanEdit   bool       `json:"canEdit,omitempty"`
 	CanAnswer bool       `json:"canAnswer,omitempty"`
 }
@@ -200,6 +201,9 @@ func (a *App) CreateProposal(ctx context.Context, p *insieme.Principal, forumID 
 		return nil, err
 	}
 	a.catalog.Put(catalog.FromProposal(pr))
+	if err := a.store.Follow(ctx, pr.ID, p.AccountID); err != nil {
+		a.log.Warn("author not following", "proposal", pr.ID, "err", err)
+	}
 	a.proposalChanged(ctx, "proposal.created", pr, f)
 	return a.proposalView(ctx, p, pr, f)
 }
@@ -234,6 +238,9 @@ func (a *App) proposalView(ctx context.Context, p *insieme.Principal, pr *insiem
 	}
 	if p.IsAccount() {
 		if v.Supported, err = a.store.HasSupport(ctx, pr.ID, p.AccountID); err != nil {
+			return nil, err
+		}
+		if v.Following, err = a.follows(ctx, p, pr.ID); err != nil {
 			return nil, err
 		}
 		v.CanEdit = pr.AuthorID == p.AccountID && pr.Supports == 0 && pr.Status == insieme.ProposalSubmitted
@@ -368,6 +375,12 @@ func (a *App) UpdateProposal(ctx context.Context, p *insieme.Principal, id strin
 		tokens := search.Tokens(title + "\n" + body)
 		upd.Tokens = &tokens
 	}
+	if withdraw {
+		if err := a.store.AppendTimeline(ctx, pr.ID, insieme.TimelineEntry{ID: newID(), Kind: insieme.EntryStatus,
+			Status: insieme.ProposalWithdrawn, ByAccount: p.AccountID, CreatedAt: a.Now()}); err != nil {
+			return nil, err
+		}
+	}
 	pr, err = a.store.UpdateProposal(ctx, id, upd, a.Now())
 	if err != nil {
 		return nil, err
@@ -409,6 +422,9 @@ func (a *App) Support(ctx context.Context, p *insieme.Principal, id string) (*Su
 		return &SupportResult{Supported: true, Supports: pr.Supports}, nil
 	} else if err != nil {
 		return nil, err
+	}
+	if err := a.store.Follow(ctx, pr.ID, p.AccountID); err != nil {
+		a.log.Warn("supporter not following", "proposal", pr.ID, "err", err)
 	}
 	return a.countSupport(ctx, pr.ID, f, 1, true)
 }

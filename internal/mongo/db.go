@@ -33,11 +33,15 @@ const (
 	colProposals     = "proposals"
 	colTranslations  = "translations" // _id: "<proposal>:<lang>"
 	colSupports      = "supports"     // _id: "<proposal>:<account>"
+	colThreads       = "threads"      // _id: the proposal; its comments in one document
+	colFollowers     = "followers"    // _id: the proposal; the accounts that follow it
+	colInboxes       = "inboxes"      // _id: the account; its newest notifications
+	colTimelines     = "timelines"    // _id: the proposal; its status changes, answers and updates
 )
 
 // Collections lists every collection Insieme writes, for backup and restore.
 var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox,
-	colForums, colForumRoles, colProposals, colTranslations, colSupports}
+	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colFollowers, colInboxes, colTimelines}
 
 // DB is the store. Reads use a pooled client; writes go through a client of their own, which
 // has one connection on the embedded store because FerretDB loses concurrent updates of one

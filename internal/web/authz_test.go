@@ -107,6 +107,17 @@ func (w *world) newProposal(role string) string {
 	return v.ID
 }
 
+// newComment adds a comment of a role to the fixture proposal.
+func (w *world) newComment(role string) string {
+	w.t.Helper()
+	body := "Sono d'accordo"
+	v, err := w.app.AddComment(context.Background(), w.principal(w.people[role]), w.proposal, app.CommentInput{Body: &body})
+	if err != nil {
+		w.t.Fatalf("comment: %v", err)
+	}
+	return v.ID
+}
+
 // idOf is a role's account id ("nobody" for anonymous).
 func (w *world) idOf(role string) string {
 	if p, ok := w.people[role]; ok {
@@ -323,6 +334,25 @@ func matrix() []matrixCase {
 		{"withdraw a support", func(w *world, _ string) request {
 			return request{"DELETE", "/api/v1/proposals/" + w.proposal + "/support", nil}
 		}, signedIn(200)},
+		{"follow", func(w *world, _ string) request { return request{"PUT", "/api/v1/proposals/" + w.proposal + "/follow", nil} }, signedIn(200)},
+		{"unfollow", func(w *world, _ string) request { return request{"DELETE", "/api/v1/proposals/" + w.proposal + "/follow", nil} }, signedIn(200)},
+		{"read comments", func(w *world, _ string) request { return request{"GET", "/api/v1/proposals/" + w.proposal + "/comments", nil} }, all(200)},
+		{"comment", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/proposals/" + w.proposal + "/comments", map[string]any{"body": "Bene!", "stance": "for"}}
+		}, signedIn(201)},
+		{"edit a comment", func(w *world, _ string) request {
+			return request{"PATCH", "/api/v1/comments/" + w.newComment(member), map[string]any{"body": "Benissimo"}}
+		}, only(200, member)},
+		{"delete a comment", func(w *world, _ string) request {
+			return request{"DELETE", "/api/v1/comments/" + w.newComment(member), nil}
+		}, only(204, member)},
+		{"answer a proposal", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/proposals/" + w.newProposal(member) + "/answers", map[string]any{"status": "accepted", "text": "Lo faremo."}}
+		}, only(201, staff, admin)},
+		{"read a timeline", func(w *world, _ string) request { return request{"GET", "/api/v1/proposals/" + w.proposal + "/timeline", nil} }, all(200)},
+		{"overdue proposals", func(w *world, _ string) request { return request{"GET", "/api/v1/forums/" + w.forum + "/overdue", nil} }, all(200)},
+		{"my notifications", fixed("GET", "/api/v1/me/notifications", nil), signedIn(200)},
+		{"mark notifications read", fixed("POST", "/api/v1/me/notifications/read", nil), signedIn(204)},
 		{"verify", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/admin/organisations/" + w.a + "/verify", map[string]any{"verified": true}}
 		}, only(200, admin)},

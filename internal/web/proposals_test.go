@@ -17,6 +17,7 @@ type forumEnv struct {
 	*env
 	admin, member person
 	forum, assoc  string
+	memberP       *insieme.Principal
 }
 
 func newForumEnv(t *testing.T) *forumEnv {
@@ -47,7 +48,10 @@ func newForumEnv(t *testing.T) *forumEnv {
 func (fe *forumEnv) quick(title string) string {
 	fe.t.Helper()
 	body, lang, cat := "testo", "it", "housing"
-	v, err := fe.app.CreateProposal(context.Background(), fe.principal(fe.member), fe.forum,
+	if fe.memberP == nil {
+		fe.memberP = fe.principal(fe.member)
+	}
+	v, err := fe.app.CreateProposal(context.Background(), fe.memberP, fe.forum,
 		app.ProposalInput{OrgID: fe.assoc, Title: &title, Body: &body, Language: &lang, Category: &cat})
 	if err != nil {
 		fe.t.Fatal(err)

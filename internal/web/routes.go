@@ -36,6 +36,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/me/export", h(signedIn, s.exportMe)},
 		{"GET", "/api/v1/me/memberships", h(signedIn, s.myMemberships)},
 		{"GET", "/api/v1/me/invitations", h(signedIn, s.myInvitations)},
+		{"GET", "/api/v1/me/notifications", h(signedIn, s.notifications)},
+		{"POST", "/api/v1/me/notifications/read", h(signedIn, s.readNotifications)},
 
 		{"POST", "/api/v1/invitations/accept", h(signedIn, s.limitTokens(), s.acceptInvitationToken)},
 		{"POST", "/api/v1/invitations/:id/accept", h(signedIn, s.acceptInvitation)},
@@ -61,6 +63,15 @@ func (s *Server) routeTable() []route {
 		{"PATCH", "/api/v1/proposals/:id", h(signedIn, s.updateProposal)},
 		{"PUT", "/api/v1/proposals/:id/support", h(signedIn, s.support)},
 		{"DELETE", "/api/v1/proposals/:id/support", h(signedIn, s.unsupport)},
+		{"PUT", "/api/v1/proposals/:id/follow", h(signedIn, s.follow)},
+		{"DELETE", "/api/v1/proposals/:id/follow", h(signedIn, s.follow)},
+		{"GET", "/api/v1/proposals/:id/comments", h(s.comments)},
+		{"POST", "/api/v1/proposals/:id/comments", h(signedIn, s.limitPerAccount("comment", commentsPerHour, time.Hour), s.addComment)},
+		{"PATCH", "/api/v1/comments/:id", h(signedIn, s.editComment)},
+		{"DELETE", "/api/v1/comments/:id", h(signedIn, s.deleteComment)},
+		{"POST", "/api/v1/proposals/:id/answers", h(signedIn, s.answer)},
+		{"GET", "/api/v1/proposals/:id/timeline", h(s.timeline)},
+		{"GET", "/api/v1/forums/:id/overdue", h(s.overdue)},
 
 		{"POST", "/api/v1/admin/organisations/:id/verify", h(signedIn, s.verifyOrganisation)},
 		{"GET", "/api/v1/admin/accounts", h(signedIn, s.adminAccounts)},
@@ -105,4 +116,5 @@ const (
 	loginAccountLimit  = 10 // failed sign-ins per account per 15 minutes
 	loginAccountWindow = 15 * time.Minute
 	proposalsPerHour   = 10 // proposals one person may post per hour
+	commentsPerHour    = 60 // comments one person may post per hour
 )
