@@ -334,9 +334,15 @@ func matrix() []matrixCase {
 		{"withdraw a support", func(w *world, _ string) request {
 			return request{"DELETE", "/api/v1/proposals/" + w.proposal + "/support", nil}
 		}, signedIn(200)},
-		{"follow", func(w *world, _ string) request { return request{"PUT", "/api/v1/proposals/" + w.proposal + "/follow", nil} }, signedIn(200)},
-		{"unfollow", func(w *world, _ string) request { return request{"DELETE", "/api/v1/proposals/" + w.proposal + "/follow", nil} }, signedIn(200)},
-		{"read comments", func(w *world, _ string) request { return request{"GET", "/api/v1/proposals/" + w.proposal + "/comments", nil} }, all(200)},
+		{"follow", func(w *world, _ string) request {
+			return request{"PUT", "/api/v1/proposals/" + w.proposal + "/follow", nil}
+		}, signedIn(200)},
+		{"unfollow", func(w *world, _ string) request {
+			return request{"DELETE", "/api/v1/proposals/" + w.proposal + "/follow", nil}
+		}, signedIn(200)},
+		{"read comments", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/proposals/" + w.proposal + "/comments", nil}
+		}, all(200)},
 		{"comment", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/proposals/" + w.proposal + "/comments", map[string]any{"body": "Bene!", "stance": "for"}}
 		}, signedIn(201)},
@@ -349,7 +355,9 @@ func matrix() []matrixCase {
 		{"answer a proposal", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/proposals/" + w.newProposal(member) + "/answers", map[string]any{"status": "accepted", "text": "Lo faremo."}}
 		}, only(201, staff, admin)},
-		{"read a timeline", func(w *world, _ string) request { return request{"GET", "/api/v1/proposals/" + w.proposal + "/timeline", nil} }, all(200)},
+		{"read a timeline", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/proposals/" + w.proposal + "/timeline", nil}
+		}, all(200)},
 		{"overdue proposals", func(w *world, _ string) request { return request{"GET", "/api/v1/forums/" + w.forum + "/overdue", nil} }, all(200)},
 		{"my notifications", fixed("GET", "/api/v1/me/notifications", nil), signedIn(200)},
 		{"mark notifications read", fixed("POST", "/api/v1/me/notifications/read", nil), signedIn(204)},
