@@ -45,6 +45,13 @@ async function heading(p) {
   return (await p.locator('main h1').first().textContent())?.trim();
 }
 
+// expectHeading waits for the page's h1 to read `text`: pages load lazily, so right after a
+// navigation the previous page's heading may still be showing.
+async function expectHeading(p, text) {
+  await p.locator('main h1', { hasText: text }).first().waitFor();
+  await expectHeading(p, text);
+}
+
 async function go(p, path) {
   await p.goto(server.base + path);
   await p.locator('main h1').first().waitFor();
@@ -101,7 +108,7 @@ describe('Insieme in the browser', () => {
   it('shows the home page, keyboard-first and accessible', async (t) => {
     await step(t, page, async () => {
       await go(page, '/');
-      assert.equal(await heading(page), 'Welcome to Insieme');
+      await expectHeading(page, 'Welcome to Insieme');
       assert.equal(await page.getAttribute('html', 'lang'), 'en');
       // The first Tab reaches the skip link, which moves focus to the content.
       await page.keyboard.press('Tab');
@@ -118,7 +125,7 @@ describe('Insieme in the browser', () => {
     await step(t, page, async () => {
       await page.getByRole('link', { name: 'Sign up' }).first().click();
       await page.waitForURL('**/signup');
-      assert.equal(await heading(page), 'Create an account');
+      await expectHeading(page, 'Create an account');
       await page.getByRole('button', { name: 'Create my account' }).click();
       await page.locator('#email[aria-invalid="true"]').waitFor();
       const described = await page.getAttribute('#email', 'aria-describedby');
@@ -177,7 +184,7 @@ describe('Insieme in the browser', () => {
   it('creates an association and sees it on its page', async (t) => {
     await step(t, page, async () => {
       await go(page, '/organisations/new');
-      assert.equal(await heading(page), 'Create an association');
+      await expectHeading(page, 'Create an association');
       await page.getByLabel('Name', { exact: true }).fill(orgName);
       await page.getByLabel('Territory').fill('Bari');
       await page.getByLabel('Description').fill('Incontri, corsi di italiano e sportello.\nOgni giovedì.');
@@ -221,7 +228,7 @@ describe('Insieme in the browser', () => {
     await step(t, page, async () => {
       await page.getByRole('link', { name: 'Privacy' }).click();
       await page.waitForURL('**/privacy');
-      assert.equal(await heading(page), 'Privacy notice');
+      await expectHeading(page, 'Privacy notice');
       for (const text of ['30 days', '1 hour', '14 days', 'Until you delete your account', 'Download everything']) {
         await page.getByText(text).first().waitFor();
       }
