@@ -6,9 +6,14 @@
 // and keeps the catalogue current from the same events that drive live pages (Put on create
 // and edit, SetCounts on supports and comments, Remove on erasure).
 //
-// Each forum keeps its entries pre-sorted newest first, so the default "newest" page is a
-// binary search to the cursor and a short walk; other orders filter the forum and keep only
-// the best limit+1 entries in a bounded heap instead of sorting everything.
+// Layout, for speed:
+//   - each forum keeps a slice of compact slots (sort keys, counts, interned filter values)
+//     ordered by creation time, so a query walks contiguous memory and touches only its
+//     forum; the default "newest" page is a binary search to the cursor and a short walk;
+//   - "supports", "comments" and "random" filter the forum and keep the best limit+1 slots in
+//     a bounded heap instead of sorting everything;
+//   - text search uses a per-forum inverted index (token -> entries) over a sorted vocabulary,
+//     so a term costs the entries that contain it, not the tokens of every entry.
 //
 // Pages are cursor-based: a cursor carries the sort key of the last entry returned and the
 // next page holds the entries strictly after it, so entries arriving between two pages never
@@ -16,11 +21,9 @@
 package catalog
 
 import (
-	"cmp"
 	"errors"
 	"hash/fnv"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -77,48 +80,32 @@ func FromProposal(p *insieme.Proposal) Entry {
 	}
 }
 
-// Query selects a page of entries.
-type Query struct {
-	// ForumID is the forum to list. "" lists every forum (an author's or an association's
-	// proposals across forums); that walks the whole catalogue, or only the author's or the
-	// association's entries when AuthorID or OrgID is set.
-	ForumID string
-	// Terms are normalised query tokens; an entry matches when the match function given to New
-	// accepts its tokens. Empty matches every entry.
-	Terms []string
-	// Exact-value filters; "" means any.
-	Category, Status, Language, OrgID, AuthorID string
-	// IncludeHidden lists entries hidden pending moderation (for moderators).
-	IncludeHidden bool
-	// Sort is SortNewest (the default when ""), SortSupports, SortComments or SortRandom.
-	Sort string
-	// Seed makes the "random" order: the same seed gives the same order on every node.
-	Seed string
-	// Cursor is Page.Next of the previous page; "" for the first page.
-	Cursor string
-	// Limit is the page size: DefaultLimit when <= 0, at most MaxLimit.
-	Limit int
+// slot is what a query needs of an entry, kept by value in its forum's slice so that a query
+// walks contiguous memory. Filter values are interned (0 is "").
+type slot struct {
+	id                 string
+	sec                int64  // CreatedAt seconds since the Unix epoch
+	idHash             uint64 // FNV-1a of the id, mixed with the seed for "random"
+	nsec               int32  // CreatedAt nanoseconds within the second
+	ord                int32  // the entry's index in Catalog.items (and its bit in term sets)
+	supports, comments int32
+	cat, status, lang  uint32
+	org, author        uint32
+	hidden             bool
 }
 
-// Page is one page of a query.
-type Page struct {
-	Items []Entry
-	Next  string // cursor of the next page; "" on the last page
-	Total int    // entries matching the query (on all pages)
-}
-
-// item is an entry as stored, with its precomputed sort keys.
+// item is a stored entry; s is the master copy of its slot.
 type item struct {
-	e      Entry
-	sec    int64  // CreatedAt seconds since the Unix epoch
-	nsec   int32  // CreatedAt nanoseconds within the second
-	idHash uint64 // FNV-1a of the id, mixed with the seed for "random"
+	e Entry
+	s slot
 }
 
-// forum holds a forum's entries, newest first (createdAt descending, id ascending).
+// forum holds a forum's slots, oldest first (createdAt ascending, id descending): new
+// proposals append, and "newest" pages walk backwards.
 type forum struct {
-	items  []*item
-	hidden int
+	slots    []slot
+	hidden   int
+	postings map[int32][]int32 // token id -> ords of the entries that have the token
 }
 
 // Catalog is the read model. It is safe for concurrent use; the Entries it returns are
@@ -128,15 +115,27 @@ type Catalog struct {
 
 	mu       sync.RWMutex
 	byID     map[string]*item
+	items    []*item // by ord; nil where free
+	free     []int32
 	forums   map[string]*forum
 	byAuthor map[string]map[string]*item
 	byOrg    map[string]map[string]*item
+	values   map[string]uint32 // interned filter values; "" is 0
+	vocab    vocab
+	scratch  []int32
+	bits     sync.Pool // *[]uint64 term sets
 }
 
 // New returns an empty catalogue. match reports whether a document's tokens match the query
-// tokens (search.Match); it is called under the catalogue's read lock and must not call back
-// into the catalogue. A nil match requires every query token to be one of the document's
-// tokens.
+// tokens (search.Match); a nil match requires every query token to be one of the document's
+// tokens. match is called under the catalogue's read lock and must not call back into it.
+//
+// The text index relies on what search.Match documents: a document matches when each query
+// token matches one of its tokens, and a query token of two or more characters can only
+// match a document token that starts with it (so match is asked about the vocabulary tokens
+// with that prefix, and the entries holding the ones it accepts are found in the index).
+// Query tokens of one character (a Han character inside a pair, a digit) are checked with
+// match against each entry's tokens.
 func New(match func(doc, query []string) bool) *Catalog {
 	if match == nil {
 		match = exactMatch
@@ -147,6 +146,8 @@ func New(match func(doc, query []string) bool) *Catalog {
 		forums:   make(map[string]*forum),
 		byAuthor: make(map[string]map[string]*item),
 		byOrg:    make(map[string]map[string]*item),
+		values:   map[string]uint32{"": 0},
+		vocab:    newVocab(),
 	}
 }
 
@@ -167,21 +168,70 @@ func (c *Catalog) Put(e Entry) {
 		return
 	}
 	e.Tokens = slices.Clone(e.Tokens)
-	if e.Supports < 0 {
-		e.Supports = 0
-	}
-	if e.Comments < 0 {
-		e.Comments = 0
-	}
-	it := &item{e: e, idHash: hashString(e.ID)}
-	it.sec, it.nsec = timeKey(e.CreatedAt)
+	e.Supports = clampCount(e.Supports)
+	e.Comments = clampCount(e.Comments)
+	sec, nsec := timeKey(e.CreatedAt)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old := c.byID[e.ID]; old != nil {
+	old := c.byID[e.ID]
+	if old != nil && old.e.ForumID == e.ForumID && old.s.sec == sec && old.s.nsec == nsec {
+		c.update(old, e) // an edit, a status change, a moderation: the slot stays put
+		return
+	}
+	if old != nil {
 		c.unlink(old)
 	}
+	it := &item{e: e}
+	it.s = slot{id: e.ID, sec: sec, nsec: nsec, idHash: hashString(e.ID)}
+	c.setSlot(it)
 	c.link(it)
+}
+
+// setSlot copies an entry's counts and filter values into its master slot.
+func (c *Catalog) setSlot(it *item) {
+	s, e := &it.s, &it.e
+	s.supports, s.comments = int32(e.Supports), int32(e.Comments)
+	s.cat, s.status, s.lang = c.intern(e.Category), c.intern(e.Status), c.intern(e.Language)
+	s.org, s.author = c.intern(e.OrgID), c.intern(e.AuthorID)
+	s.hidden = e.Hidden
+}
+
+func (c *Catalog) intern(v string) uint32 {
+	n, ok := c.values[v]
+	if !ok {
+		n = uint32(len(c.values))
+		c.values[v] = n
+	}
+	return n
+}
+
+// update replaces an entry in place (same forum, same creation time).
+func (c *Catalog) update(it *item, e Entry) {
+	f := c.forums[it.e.ForumID]
+	if it.e.AuthorID != e.AuthorID {
+		removeFromSet(c.byAuthor, it.e.AuthorID, it)
+		addToSet(c.byAuthor, e.AuthorID, it)
+	}
+	if it.e.OrgID != e.OrgID {
+		removeFromSet(c.byOrg, it.e.OrgID, it)
+		addToSet(c.byOrg, e.OrgID, it)
+	}
+	if !slices.Equal(it.e.Tokens, e.Tokens) {
+		c.unindex(f, it)
+		it.e.Tokens = e.Tokens
+		c.index(f, it)
+	}
+	if it.e.Hidden != e.Hidden {
+		if e.Hidden {
+			f.hidden++
+		} else {
+			f.hidden--
+		}
+	}
+	it.e = e
+	c.setSlot(it)
+	f.slots[f.find(&it.s)] = it.s
 }
 
 // SetCounts sets an entry's support and comment counts. They are absolute values, so applying
@@ -193,9 +243,15 @@ func (c *Catalog) SetCounts(id string, supports, comments int) {
 	if it == nil {
 		return
 	}
-	it.e.Supports = max(supports, 0)
-	it.e.Comments = max(comments, 0)
+	it.e.Supports, it.e.Comments = clampCount(supports), clampCount(comments)
+	it.s.supports, it.s.comments = int32(it.e.Supports), int32(it.e.Comments)
+	f := c.forums[it.e.ForumID]
+	s := &f.slots[f.find(&it.s)]
+	s.supports, s.comments = it.s.supports, it.s.comments
 }
+
+// clampCount keeps a count within 0..MaxInt32 (slots keep counts in 32 bits).
+func clampCount(n int) int { return min(max(n, 0), 1<<31-1) }
 
 // Remove deletes an entry; an unknown id is ignored.
 func (c *Catalog) Remove(id string) {
@@ -206,7 +262,7 @@ func (c *Catalog) Remove(id string) {
 	}
 }
 
-// Get returns a copy of an entry.
+// Get returns a copy of an entry, with its tokens.
 func (c *Catalog) Get(id string) (Entry, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -228,20 +284,29 @@ func (c *Catalog) Len() int {
 
 // link adds an item to every index. The caller holds the write lock.
 func (c *Catalog) link(it *item) {
+	if n := len(c.free); n > 0 {
+		it.s.ord = c.free[n-1]
+		c.free = c.free[:n-1]
+		c.items[it.s.ord] = it
+	} else {
+		it.s.ord = int32(len(c.items))
+		c.items = append(c.items, it)
+	}
 	c.byID[it.e.ID] = it
 	f := c.forums[it.e.ForumID]
 	if f == nil {
-		f = &forum{}
+		f = &forum{postings: make(map[int32][]int32)}
 		c.forums[it.e.ForumID] = f
 	}
-	if n := len(f.items); n == 0 || newestBefore(f.items[n-1], it) {
-		f.items = append(f.items, it) // loading in order, or the oldest so far
+	if n := len(f.slots); n == 0 || newer(&it.s, &f.slots[n-1]) {
+		f.slots = append(f.slots, it.s) // the newest of its forum: a new proposal
 	} else {
-		f.items = slices.Insert(f.items, f.position(it), it)
+		f.slots = slices.Insert(f.slots, f.find(&it.s), it.s)
 	}
 	if it.e.Hidden {
 		f.hidden++
 	}
+	c.index(f, it)
 	addToSet(c.byAuthor, it.e.AuthorID, it)
 	addToSet(c.byOrg, it.e.OrgID, it)
 }
@@ -249,28 +314,82 @@ func (c *Catalog) link(it *item) {
 // unlink removes an item from every index. The caller holds the write lock.
 func (c *Catalog) unlink(it *item) {
 	delete(c.byID, it.e.ID)
-	if f := c.forums[it.e.ForumID]; f != nil {
-		i := f.position(it)
-		if i >= len(f.items) || f.items[i] != it {
-			i = slices.Index(f.items, it) // not reached: keys are unique
-		}
-		if i >= 0 {
-			f.items = slices.Delete(f.items, i, i+1)
-			if it.e.Hidden {
-				f.hidden--
-			}
-		}
-		if len(f.items) == 0 {
-			delete(c.forums, it.e.ForumID)
-		}
+	f := c.forums[it.e.ForumID]
+	i := f.find(&it.s)
+	f.slots = slices.Delete(f.slots, i, i+1)
+	if it.e.Hidden {
+		f.hidden--
+	}
+	c.unindex(f, it)
+	if len(f.slots) == 0 {
+		delete(c.forums, it.e.ForumID)
 	}
 	removeFromSet(c.byAuthor, it.e.AuthorID, it)
 	removeFromSet(c.byOrg, it.e.OrgID, it)
+	c.items[it.s.ord] = nil
+	c.free = append(c.free, it.s.ord)
 }
 
-// position returns the index of the first item that does not sort before it (newest order).
-func (f *forum) position(it *item) int {
-	return sort.Search(len(f.items), func(i int) bool { return !newestBefore(f.items[i], it) })
+// find returns the index of s in the forum, or where it would be inserted.
+func (f *forum) find(s *slot) int {
+	lo, hi := 0, len(f.slots)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if newer(s, &f.slots[m]) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// newer reports whether a comes before b in the newest order.
+func newer(a, b *slot) bool {
+	if a.sec != b.sec {
+		return a.sec > b.sec
+	}
+	if a.nsec != b.nsec {
+		return a.nsec > b.nsec
+	}
+	return a.id < b.id
+}
+
+// tokenIDs returns the distinct vocabulary ids of tokens in c.scratch, adding new tokens.
+func (c *Catalog) tokenIDs(tokens []string) []int32 {
+	ids := c.scratch[:0]
+	for _, t := range tokens {
+		ids = append(ids, c.vocab.id(t))
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	c.scratch = ids
+	return ids
+}
+
+// index adds an item's tokens to its forum's postings.
+func (c *Catalog) index(f *forum, it *item) {
+	for _, t := range c.tokenIDs(it.e.Tokens) {
+		f.postings[t] = append(f.postings[t], it.s.ord)
+	}
+}
+
+// unindex removes an item's tokens from its forum's postings.
+func (c *Catalog) unindex(f *forum, it *item) {
+	for _, t := range c.tokenIDs(it.e.Tokens) {
+		p := f.postings[t]
+		i := slices.Index(p, it.s.ord)
+		if i < 0 {
+			continue
+		}
+		last := len(p) - 1
+		p[i] = p[last]
+		if last == 0 {
+			delete(f.postings, t)
+		} else {
+			f.postings[t] = p[:last]
+		}
+	}
 }
 
 func addToSet(sets map[string]map[string]*item, key string, it *item) {
@@ -297,17 +416,6 @@ func removeFromSet(sets map[string]map[string]*item, key string, it *item) {
 	}
 }
 
-// newestBefore reports whether a sorts before b in the newest order.
-func newestBefore(a, b *item) bool {
-	if a.sec != b.sec {
-		return a.sec > b.sec
-	}
-	if a.nsec != b.nsec {
-		return a.nsec > b.nsec
-	}
-	return a.e.ID < b.e.ID
-}
-
 // timeKey splits a time into seconds and nanoseconds, which (unlike UnixNano) are defined
 // for every time, the zero time included.
 func timeKey(t time.Time) (int64, int32) {
@@ -329,314 +437,4 @@ func mix(x uint64) uint64 {
 	x *= 0x94d049bb133111eb
 	x ^= x >> 31
 	return x
-}
-
-// sortMode is a parsed sort order; its value is stored in cursors.
-type sortMode byte
-
-const (
-	modeNewest sortMode = iota + 1
-	modeSupports
-	modeComments
-	modeRandom
-)
-
-func parseSort(s string) (sortMode, error) {
-	switch s {
-	case "", SortNewest:
-		return modeNewest, nil
-	case SortSupports:
-		return modeSupports, nil
-	case SortComments:
-		return modeComments, nil
-	case SortRandom:
-		return modeRandom, nil
-	}
-	return 0, ErrBadSort
-}
-
-// key is an entry's position in a sort order; a cursor is the key of the last entry returned.
-type key struct {
-	n    int64 // supports or comments; for random, the seed hash (checked, not compared)
-	sec  int64
-	nsec int32
-	h    uint64 // random order: mix(idHash ^ seedHash)
-	id   string
-}
-
-// order is one sort order of one query.
-type order struct {
-	mode sortMode
-	seed uint64
-}
-
-func (o order) keyOf(it *item) key {
-	k := key{sec: it.sec, nsec: it.nsec, id: it.e.ID}
-	switch o.mode {
-	case modeSupports:
-		k.n = int64(it.e.Supports)
-	case modeComments:
-		k.n = int64(it.e.Comments)
-	case modeRandom:
-		k = key{n: int64(o.seed), h: mix(it.idHash ^ o.seed), id: it.e.ID}
-	}
-	return k
-}
-
-// compare orders two keys: negative when a comes first.
-func (o order) compare(a, b *key) int {
-	switch o.mode {
-	case modeRandom:
-		if c := cmp.Compare(a.h, b.h); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
-	case modeSupports, modeComments:
-		if c := cmp.Compare(b.n, a.n); c != 0 {
-			return c
-		}
-	}
-	if c := cmp.Compare(b.sec, a.sec); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(b.nsec, a.nsec); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.id, b.id)
-}
-
-// Query returns a page of the entries matching q, or ErrBadCursor or ErrBadSort.
-func (c *Catalog) Query(q Query) (Page, error) {
-	mode, err := parseSort(q.Sort)
-	if err != nil {
-		return Page{}, err
-	}
-	o := order{mode: mode}
-	if mode == modeRandom {
-		o.seed = hashString(q.Seed)
-	}
-	var after *key
-	if q.Cursor != "" {
-		k, err := decodeCursor(q.Cursor, o)
-		if err != nil {
-			return Page{}, err
-		}
-		after = &k
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	limit = min(limit, MaxLimit)
-
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-
-	var (
-		found []*item // up to limit+1 entries after the cursor, in order
-		total int
-	)
-	switch {
-	case q.ForumID != "" && mode == modeNewest:
-		if f := c.forums[q.ForumID]; f != nil {
-			found, total = c.walkNewest(f, &q, after, limit+1)
-		}
-	case q.ForumID != "":
-		if f := c.forums[q.ForumID]; f != nil {
-			found, total = c.selectTop(slices.Values(f.items), &q, o, after, limit+1)
-		}
-	default:
-		found, total = c.selectTop(c.candidates(&q), &q, o, after, limit+1)
-	}
-
-	p := Page{Total: total}
-	if len(found) > limit {
-		k := o.keyOf(found[limit-1])
-		p.Next = encodeCursor(o, &k)
-		found = found[:limit]
-	}
-	p.Items = copyEntries(found)
-	return p, nil
-}
-
-// filtered reports whether q has conditions other than hiding hidden entries.
-func (q *Query) filtered() bool {
-	return len(q.Terms) > 0 || q.Category != "" || q.Status != "" || q.Language != "" ||
-		q.OrgID != "" || q.AuthorID != ""
-}
-
-// matches reports whether an entry matches q: cheap comparisons first, text last.
-func (c *Catalog) matches(it *item, q *Query) bool {
-	e := &it.e
-	return (!e.Hidden || q.IncludeHidden) &&
-		(q.Category == "" || e.Category == q.Category) &&
-		(q.Status == "" || e.Status == q.Status) &&
-		(q.Language == "" || e.Language == q.Language) &&
-		(q.OrgID == "" || e.OrgID == q.OrgID) &&
-		(q.AuthorID == "" || e.AuthorID == q.AuthorID) &&
-		(q.ForumID == "" || e.ForumID == q.ForumID) &&
-		(len(q.Terms) == 0 || c.match(e.Tokens, q.Terms))
-}
-
-// walkNewest pages a forum in its stored (newest) order: a binary search to the cursor, then
-// a walk that stops after want entries unless the total needs counting.
-func (c *Catalog) walkNewest(f *forum, q *Query, after *key, want int) ([]*item, int) {
-	items := f.items
-	start := 0
-	if after != nil {
-		o := order{mode: modeNewest}
-		start = sort.Search(len(items), func(i int) bool {
-			k := o.keyOf(items[i])
-			return o.compare(after, &k) < 0
-		})
-	}
-	found := make([]*item, 0, want)
-	if !q.filtered() {
-		total := len(items)
-		if !q.IncludeHidden {
-			total -= f.hidden
-		}
-		for _, it := range items[start:] {
-			if len(found) == want {
-				break
-			}
-			if !it.e.Hidden || q.IncludeHidden {
-				found = append(found, it)
-			}
-		}
-		return found, total
-	}
-	total := 0
-	for i, it := range items {
-		if !c.matches(it, q) {
-			continue
-		}
-		total++
-		if i >= start && len(found) < want {
-			found = append(found, it)
-		}
-	}
-	return found, total
-}
-
-// candidates yields the entries a query across forums has to look at: the author's or the
-// association's entries when the query names one, else every entry.
-func (c *Catalog) candidates(q *Query) func(yield func(*item) bool) {
-	var set map[string]*item
-	switch {
-	case q.AuthorID != "":
-		set = c.byAuthor[q.AuthorID]
-	case q.OrgID != "":
-		set = c.byOrg[q.OrgID]
-	default:
-		set = c.byID
-	}
-	return func(yield func(*item) bool) {
-		for _, it := range set {
-			if !yield(it) {
-				return
-			}
-		}
-	}
-}
-
-// selectTop keeps the first want matching entries after the cursor in a bounded heap (its
-// root is the last of them), so a page costs one pass and no full sort.
-func (c *Catalog) selectTop(items func(yield func(*item) bool), q *Query, o order, after *key, want int) ([]*item, int) {
-	h := topHeap{o: o, items: make([]*item, 0, want), keys: make([]key, 0, want)}
-	total := 0
-	for it := range items {
-		if !c.matches(it, q) {
-			continue
-		}
-		total++
-		k := o.keyOf(it)
-		if after != nil && o.compare(after, &k) >= 0 {
-			continue
-		}
-		h.offer(it, k, want)
-	}
-	return h.sorted(), total
-}
-
-// topHeap is a max-heap (by sort order) of the best entries seen so far.
-type topHeap struct {
-	o     order
-	items []*item
-	keys  []key
-}
-
-// later reports whether entry i comes after entry j in the order.
-func (h *topHeap) later(i, j int) bool { return h.o.compare(&h.keys[i], &h.keys[j]) > 0 }
-
-func (h *topHeap) swap(i, j int) {
-	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.keys[i], h.keys[j] = h.keys[j], h.keys[i]
-}
-
-func (h *topHeap) offer(it *item, k key, want int) {
-	if len(h.items) < want {
-		h.items = append(h.items, it)
-		h.keys = append(h.keys, k)
-		for i := len(h.items) - 1; i > 0; { // sift up
-			p := (i - 1) / 2
-			if !h.later(i, p) {
-				break
-			}
-			h.swap(i, p)
-			i = p
-		}
-		return
-	}
-	if h.o.compare(&k, &h.keys[0]) >= 0 {
-		return // not better than the last kept
-	}
-	h.items[0], h.keys[0] = it, k
-	h.down(0, len(h.items))
-}
-
-func (h *topHeap) down(i, n int) {
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && h.later(r, l) {
-			m = r
-		}
-		if !h.later(m, i) {
-			return
-		}
-		h.swap(i, m)
-		i = m
-	}
-}
-
-// sorted empties the heap into order (heap sort: the latest goes to the end).
-func (h *topHeap) sorted() []*item {
-	for n := len(h.items) - 1; n > 0; n-- {
-		h.swap(0, n)
-		h.down(0, n)
-	}
-	return h.items
-}
-
-// copyEntries copies entries out of the index, their tokens in one allocation.
-func copyEntries(items []*item) []Entry {
-	out := make([]Entry, len(items))
-	n := 0
-	for _, it := range items {
-		n += len(it.e.Tokens)
-	}
-	tokens := make([]string, 0, n)
-	for i, it := range items {
-		out[i] = it.e
-		if it.e.Tokens != nil {
-			s := len(tokens)
-			tokens = append(tokens, it.e.Tokens...)
-			out[i].Tokens = tokens[s:len(tokens):len(tokens)]
-		}
-	}
-	return out
 }
