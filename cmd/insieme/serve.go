@@ -20,6 +20,7 @@ import (
 	"github.com/insieme/insieme/internal/inmem"
 	"github.com/insieme/insieme/internal/realtime"
 	"github.com/insieme/insieme/internal/redis"
+	"github.com/insieme/insieme/internal/smtp"
 	"github.com/insieme/insieme/internal/web"
 )
 
@@ -67,7 +68,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	live := &liveAdapter{}
-	a := app.New(app.Deps{Store: st.db, Live: live, Logger: log, BaseURL: cfg.BaseURL, SessionTTL: cfg.SessionTTL})
+	deps := app.Deps{Store: st.db, Live: live, Logger: log, BaseURL: cfg.BaseURL, SessionTTL: cfg.SessionTTL}
+	if cfg.SMTPURL != "" {
+		sender, err := smtp.New(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return err
+		}
+		deps.Mail = sender
+	}
+	a := app.New(deps)
 	if n, err := a.LoadCatalog(ctx); err != nil {
 		return fmt.Errorf("loading proposals: %w", err)
 	} else {
@@ -86,8 +95,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	metrics := web.NewMetrics(nil, live)
-	deps := web.Deps{App: a, Hub: hub, Config: cfg, Logger: log, StorePing: st.db.Ping, Metrics: metrics, Static: dist, LimiterStorage: limiterStorage}
-	srv, err := web.NewServer(deps)
+	webDeps := web.Deps{App: a, Hub: hub, Config: cfg, Logger: log, StorePing: st.db.Ping, Metrics: metrics, Static: dist, LimiterStorage: limiterStorage}
+	srv, err := web.NewServer(webDeps)
 	if err != nil {
 		return err
 	}

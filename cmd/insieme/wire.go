@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/insieme/insieme/internal/config"
 	"github.com/insieme/insieme/internal/embedded"
@@ -63,7 +64,10 @@ func isFerret(uri string) bool { return strings.Contains(uri, "appName=insieme-d
 func (s *store) close(ctx context.Context) error {
 	var errs []error
 	if s.db != nil {
-		errs = append(errs, s.db.Close(context.WithoutCancel(ctx)))
+		// Bounded: a store that does not answer must not hold the shutdown forever.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		errs = append(errs, s.db.Close(cctx))
+		cancel()
 	}
 	if s.embedded != nil {
 		errs = append(errs, s.embedded.Close())

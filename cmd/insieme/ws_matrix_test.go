@@ -39,9 +39,32 @@ func TestWebsocketAuthorisationMatrix(t *testing.T) {
 		t.Fatalf("admin login: %d", s)
 	}
 	people["admin"], ids["admin"] = adminC, ad.ID
-	var a, m1 struct{ ID string }
+	var a, m1, m2 struct{ ID string }
 	people["owner"].call("POST", "/api/v1/organisations", map[string]any{"kind": "association", "name": "A"}, &a)
 	adminC.call("POST", "/api/v1/organisations", map[string]any{"kind": "municipality", "name": "M1"}, &m1)
+	adminC.call("POST", "/api/v1/organisations", map[string]any{"kind": "municipality", "name": "M2"}, &m2)
+	// Real memberships, through invitations accepted with the mailed token (read from the
+	// development outbox, as an admin would).
+	join := func(by *client, org, role, who string) {
+		email := strings.ToLower(who) + "@example.org"
+		if s := by.call("POST", "/api/v1/organisations/"+org+"/invitations", map[string]any{"email": email, "role": role}, nil); s != 202 {
+			t.Fatalf("invite %s: %d", who, s)
+		}
+		var mails []struct{ To, Body string }
+		adminC.call("GET", "/api/v1/admin/outbox", nil, &mails)
+		token := ""
+		for _, m := range mails {
+			if i := strings.Index(m.Body, "/invite?token="); m.To == email && i >= 0 && token == "" {
+				token = strings.Fields(m.Body[i+len("/invite?token="):])[0]
+			}
+		}
+		if s := people[who].call("POST", "/api/v1/invitations/accept", map[string]any{"token": token}, nil); s != 200 {
+			t.Fatalf("%s accepting: %d", who, s)
+		}
+	}
+	join(people["owner"], a.ID, "member", "member")
+	join(adminC, m1.ID, "staff", "staff")
+	join(adminC, m2.ID, "staff", "otherStaff")
 	for r, c := range people {
 		u, _ := http.NewRequest("GET", n.base, nil)
 		for _, ck := range c.http.Jar.Cookies(u.URL) {

@@ -135,7 +135,8 @@ func (a *App) CreateOrganisation(ctx context.Context, p *insieme.Principal, in O
 		Territory: deref(in.Territory), CreatedBy: p.AccountID, CreatedAt: now, UpdatedAt: now}
 	var owner *insieme.Membership
 	if o.Kind == insieme.KindAssociation {
-		owner = &insieme.Membership{OrgID: o.ID, AccountID: p.AccountID, Role: insieme.MemberOwner, Listed: true, CreatedAt: now}
+		// Nobody is listed publicly until they choose to be, owners included.
+		owner = &insieme.Membership{OrgID: o.ID, AccountID: p.AccountID, Role: insieme.MemberOwner, Listed: false, CreatedAt: now}
 	}
 	if err := a.store.CreateOrganisation(ctx, o, owner); err != nil {
 		return nil, err
@@ -480,6 +481,13 @@ func (a *App) UpdateMember(ctx context.Context, p *insieme.Principal, orgID, acc
 	o, m, err := a.orgFor(ctx, p, orgID)
 	if err != nil {
 		return err
+	}
+	if in.Role == nil && in.Listed == nil {
+		return insieme.FieldError("role", insieme.FRequired)
+	}
+	// Who may not change this membership learns nothing about whether it exists.
+	if !managesMembers(o, p, m) && accountID != p.AccountID {
+		return errForbidden
 	}
 	target, err := a.store.Member(ctx, orgID, accountID)
 	if err != nil {

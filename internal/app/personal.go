@@ -207,3 +207,13 @@ func (a *App) Export(ctx context.Context, p *insieme.Principal) (map[string]any,
 	}
 	return out, nil
 }
+
+// PersonalDataNames lists the registered parts of the data download (a test checks every
+// collection is covered).
+func (a *App) PersonalDataNames() []string {
+	names := make([]string, len(a.personal))
+	for i, pd := range a.personal {
+		names[i] = pd.Name
+	}
+	return names
+}

@@ -140,7 +140,12 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 		}
 		total += res.DeletedCount
 	}
-	res, err := db.w.Collection(colInvitations).DeleteMany(ctx, bson.M{"expiresAt": bson.M{"$lte": now}, "status": insieme.InvitePending})
+	// Expired invitations, and answered or withdrawn ones: the invitee's address is kept only
+	// while the invitation is open.
+	res, err := db.w.Collection(colInvitations).DeleteMany(ctx, bson.M{"$or": bson.A{
+		bson.M{"expiresAt": bson.M{"$lte": now}},
+		bson.M{"status": bson.M{"$ne": insieme.InvitePending}},
+	}})
 	if err != nil {
 		return total, fail(err, colInvitations)
 	}

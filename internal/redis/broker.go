@@ -23,7 +23,7 @@ type BrokerOptions struct {
 	Prefix         string        // of every key and channel; "insieme:rt:"
 	HistorySize    int           // events kept per room for resume (at least; trimmed with MAXLEN ~); 1000
 	HistoryTTL     time.Duration // a room idle this long forgets its history (clients take a snapshot); 24h
-	Timeout        time.Duration // of one Redis operation on a request path; 500ms
+	Timeout        time.Duration // of one Redis operation on a request path; 1s
 	HealthInterval time.Duration // how often Redis is checked while up and retried while down; 1s
 	Logger         *slog.Logger
 }
@@ -39,7 +39,7 @@ func (o BrokerOptions) withDefaults() BrokerOptions {
 		o.HistoryTTL = 24 * time.Hour
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 500 * time.Millisecond
+		o.Timeout = time.Second
 	}
 	if o.HealthInterval <= 0 {
 		o.HealthInterval = time.Second
@@ -173,6 +173,11 @@ func (b *Broker) Publish(ctx context.Context, room string, data []byte) (realtim
 		if !unavailable(err) {
 			return realtime.Event{}, fmt.Errorf("redis broker: publish to %s: %w", room, err)
 		}
+		// A slow answer on a busy machine is not an outage: the publish may even have
+		// happened. Only a Redis that does not answer a ping either is declared down.
+		if (isTimeout(err) || errors.Is(err, context.DeadlineExceeded)) && b.answers(ctx) {
+			return realtime.Event{}, fmt.Errorf("redis broker: publish to %s timed out: %w", room, err)
+		}
 		b.markDown("publish", err)
 	}
 	return b.local.Append(room, data, func(ev realtime.Event) {
@@ -277,6 +282,13 @@ func (b *Broker) markDown(during string, err error) {
 		b.local.Clear()
 		b.log.Warn("redis broker down: serving this node alone", "during", during, "err", err)
 	}
+}
+
+// answers pings Redis with the operation timeout.
+func (b *Broker) answers(ctx context.Context) bool {
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.opts.Timeout)
+	defer cancel()
+	return b.client.Ping(tctx).Err() == nil
 }
 
 // unavailable tells a Redis that cannot serve (network, timeout, loading, failover) from a

@@ -76,6 +76,9 @@ type server struct {
 func startServer(t *testing.T) *server {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no Redis reachable at REDIS_URL and redis-server is not installed; CI must run these tests")
+		}
 		t.Skip("no Redis reachable at REDIS_URL and redis-server is not installed")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

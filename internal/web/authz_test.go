@@ -297,6 +297,12 @@ func matrix() []matrixCase {
 		{"list myself publicly", func(w *world, r string) request {
 			return request{"PATCH", "/api/v1/organisations/" + w.a + "/members/" + w.idOf(r), map[string]any{"listed": true}}
 		}, map[string]int{anon: 401, partic: 404, member: 204, owner: 204, staff: 404, otherStaff: 404, admin: 404, suspended: 401}},
+		{"change a membership with an empty body", func(w *world, _ string) request {
+			return request{"PATCH", "/api/v1/organisations/" + w.a + "/members/" + w.people[member].id, map[string]any{}}
+		}, func() map[string]int { m := signedIn(400); return m }()},
+		{"probe someone else's membership", func(w *world, _ string) request {
+			return request{"PATCH", "/api/v1/organisations/" + w.a + "/members/" + w.people[member].id, map[string]any{"listed": true}}
+		}, map[string]int{anon: 401, partic: 403, member: 204, owner: 403, staff: 403, otherStaff: 403, admin: 403, suspended: 401}},
 		{"remove a member", func(w *world, _ string) request {
 			x := w.fresh("X")
 			_ = w.db.AddMember(context.Background(), &insieme.Membership{OrgID: w.a, AccountID: x.id, Role: insieme.MemberMember})

@@ -85,12 +85,14 @@ func (s *Server) observe(c *fiber.Ctx) error {
 			return herr
 		}
 	}
-	route := routeOf(c)
+	// Copies: fiber reuses the request's memory, and metric labels outlive the request.
+	route := strings.Clone(routeOf(c))
+	method := strings.Clone(c.Method())
 	status := c.Response().StatusCode()
 	elapsed := time.Since(start)
-	s.metrics.observe(c.Method(), route, status, elapsed)
+	s.metrics.observe(method, route, status, elapsed)
 	if route != "/healthz" && route != "/readyz" && !strings.HasPrefix(route, "/assets") {
-		s.log.Info("request", "request", requestID(c), "method", c.Method(), "route", route, "status", status,
+		s.log.Info("request", "request", requestID(c), "method", method, "route", route, "status", status,
 			"ms", float64(elapsed.Microseconds())/1000)
 	}
 	return nil

@@ -48,16 +48,17 @@ func TestInvitationFlow(t *testing.T) {
 	if r := e.do("POST", "/api/v1/invitations/"+list[0]["id"].(string)+"/accept", invitee.secret, nil); r.status != 409 {
 		t.Fatalf("accept twice: %d %s", r.status, r.body)
 	}
-	// The new member is not listed publicly until they choose to be.
+	// Nobody (the owner neither) is listed publicly until they choose to be.
+	org.Members = nil
 	e.do("GET", "/api/v1/organisations/"+org.ID, "", nil).json(t, &org)
-	if len(org.Members) != 1 {
+	if len(org.Members) != 0 {
 		t.Fatalf("public members: %+v", org.Members)
 	}
 	if r := e.do("PATCH", "/api/v1/organisations/"+org.ID+"/members/"+invitee.id, invitee.secret, map[string]any{"listed": true}); r.status != 204 {
 		t.Fatalf("list me: %d %s", r.status, r.body)
 	}
 	e.do("GET", "/api/v1/organisations/"+org.ID, "", nil).json(t, &org)
-	if len(org.Members) != 2 {
+	if len(org.Members) != 1 || org.Members[0].ID != invitee.id {
 		t.Fatalf("public members after listing: %+v", org.Members)
 	}
 	// The stranger signs up later, confirms, and accepts with the mailed token.

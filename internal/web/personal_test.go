@@ -1,0 +1,44 @@
+package web
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/insieme/insieme/internal/mongo"
+)
+
+// TestEveryCollectionIsInTheDataDownload: a new collection must say where the person's data
+// in it goes (the part of the download and erasure that covers it) or why it holds none.
+func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
+	covered := map[string]string{
+		"accounts":       "account",
+		"account_emails": "account", // erased with the account (EraseAccount)
+		"sessions":       "sessions",
+		"tokens":         "links",
+		"organisations":  "organisationsCreated",
+		"memberships":    "memberships",
+		"invitations":    "invitationsSent", // and invitationsReceived
+		"outbox":         "mails",
+		"forums":         "", // a municipality's forum: the creator's id only, as staff
+		"forum_roles":    "forumRoles",
+		"proposals":      "proposals",
+		"translations":   "translations",
+		"supports":       "supports",
+		"threads":        "comments",
+		"followers":      "following",
+		"inboxes":        "notifications",
+		"timelines":      "", // the municipality's official answers, given as staff
+	}
+	e := newEnv(t)
+	names := e.app.PersonalDataNames()
+	for _, col := range mongo.Collections {
+		part, ok := covered[col]
+		if !ok {
+			t.Errorf("collection %s: say which part of the data download covers it", col)
+			continue
+		}
+		if part != "" && !slices.Contains(names, part) {
+			t.Errorf("collection %s: the download has no part %q", col, part)
+		}
+	}
+}
