@@ -138,6 +138,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if metricsSrv != nil {
 		_ = metricsSrv.Shutdown(sctx)
 	}
+	a.Wait()
 	cancelRun()
 	_ = broker.Close()
 	return nil

@@ -268,16 +268,18 @@ func (a *App) RequestPasswordReset(ctx context.Context, email string) error {
 	if !acct.Active() {
 		return nil
 	}
-	secret, err := a.oneTimeToken(ctx, acct, insieme.TokenPasswordReset, resetTTL)
-	if err != nil {
-		return err
-	}
-	// A failed delivery is logged, not returned: a different answer would tell that the
-	// address has an account.
-	if err := a.sendMail(ctx, acct.Email, acct.ID, "password_reset", "Reset your Insieme password",
-		fmt.Sprintf("Someone asked to reset the password of your Insieme account.\n\nTo choose a new password, open this link within an hour:\n%s/reset?token=%s\n\nIf it was not you, ignore this message: your password stays as it is.\n", a.baseURL, secret)); err != nil {
-		a.log.Warn("password reset mail not sent", "account", acct.ID, "err", err)
-	}
+	// The link is made and mailed after the answer, so neither the answer nor its timing tells
+	// whether the address has an account; a failure is logged.
+	a.background(ctx, func(ctx context.Context) {
+		secret, err := a.oneTimeToken(ctx, acct, insieme.TokenPasswordReset, resetTTL)
+		if err == nil {
+			err = a.sendMail(ctx, acct.Email, acct.ID, "password_reset", "Reset your Insieme password",
+				fmt.Sprintf("Someone asked to reset the password of your Insieme account.\n\nTo choose a new password, open this link within an hour:\n%s/reset?token=%s\n\nIf it was not you, ignore this message: your password stays as it is.\n", a.baseURL, secret))
+		}
+		if err != nil {
+			a.log.Warn("password reset mail not sent", "account", acct.ID, "err", err)
+		}
+	})
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/insieme/insieme/internal/catalog"
@@ -66,6 +67,7 @@ type App struct {
 	dummyHash  string // verified against when an email is unknown, so timing does not tell
 	personal   []PersonalData
 	catalog    *catalog.Catalog // the per-node read model of proposals
+	tasks      sync.WaitGroup   // background work started by requests (Wait drains it)
 	markup     *markup.Renderer
 }
 
@@ -94,6 +96,21 @@ func New(d Deps) *App {
 	a.markup = markup.New()
 	return a
 }
+
+// background runs work after a request has been answered, detached from its cancellation and
+// bounded in time.
+func (a *App) background(ctx context.Context, work func(ctx context.Context)) {
+	a.tasks.Add(1)
+	go func() {
+		defer a.tasks.Done()
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		work(bctx)
+	}()
+}
+
+// Wait waits for background work (shutdown, tests).
+func (a *App) Wait() { a.tasks.Wait() }
 
 // Now is the app's clock.
 func (a *App) Now() time.Time { return a.clock.Now() }

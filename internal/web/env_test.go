@@ -196,6 +196,7 @@ var linkToken = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
 // lastLink returns the token of the newest mail of a kind sent to an address.
 func (e *env) lastLink(email, kind string) string {
 	e.t.Helper()
+	e.app.Wait() // some mails are sent after the answer
 	ms, err := e.db.ListMail(context.Background(), 1000)
 	if err != nil {
 		e.t.Fatal(err)
