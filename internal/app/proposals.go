@@ -23,6 +23,9 @@ type ProposalView struct {
 	Following bool       `json:"following"`
 	CanEdit   bool       `json:"canEdit,omitempty"`
 	CanAnswer bool       `json:"canAnswer,omitempty"`
+	// CanTranslate: the author, the forum's mediators and managers.
+	CanTranslate bool              `json:"canTranslate,omitempty"`
+	Translations []TranslationView `json:"translations"`
 }
 
 // ProposalSummary is a proposal in a list.
@@ -235,6 +238,12 @@ func (a *App) proposalView(ctx context.Context, p *insieme.Principal, pr *insiem
 	v := &ProposalView{ProposalSummary: s, Body: pr.Body, BodyHTML: pr.BodyHTML, UpdatedAt: pr.UpdatedAt}
 	if pr.Place != nil {
 		v.Place = &PlaceView{Name: pr.Place.Name, Lat: pr.Place.Lat, Lng: pr.Place.Lng}
+	}
+	if v.Translations, err = a.translationViews(ctx, pr.ID); err != nil {
+		return nil, err
+	}
+	if v.CanTranslate, err = a.canTranslate(ctx, p, pr, f); err != nil {
+		return nil, err
 	}
 	if p.IsAccount() {
 		if v.Supported, err = a.store.HasSupport(ctx, pr.ID, p.AccountID); err != nil {

@@ -367,6 +367,20 @@ func matrix() []matrixCase {
 		{"overdue proposals", func(w *world, _ string) request { return request{"GET", "/api/v1/forums/" + w.forum + "/overdue", nil} }, all(200)},
 		{"my notifications", fixed("GET", "/api/v1/me/notifications", nil), signedIn(200)},
 		{"mark notifications read", fixed("POST", "/api/v1/me/notifications/read", nil), signedIn(204)},
+		{"translate a proposal", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/proposals/" + w.proposal + "/translations", map[string]any{"language": "fr", "title": "Une proposition", "body": "Le texte."}}
+		}, only(201, member, staff, admin)}, // the author, and the forum's managers (mediators: see TestTranslations)
+		{"list mediators", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/forums/" + w.forum + "/mediators", nil}
+		}, only(200, staff, admin)},
+		{"name a mediator", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/forums/" + w.forum + "/mediators", map[string]any{"email": w.people[partic].email}}
+		}, only(202, staff, admin)},
+		{"remove a mediator", func(w *world, _ string) request {
+			x := w.fresh("Mediator")
+			_ = w.db.SetForumRole(context.Background(), &insieme.ForumRole{ForumID: w.forum, AccountID: x.id, Role: insieme.RoleMediator})
+			return request{"DELETE", "/api/v1/forums/" + w.forum + "/mediators/" + x.id, nil}
+		}, only(204, staff, admin)},
 		{"verify", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/admin/organisations/" + w.a + "/verify", map[string]any{"verified": true}}
 		}, only(200, admin)},

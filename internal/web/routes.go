@@ -72,6 +72,10 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/proposals/:id/answers", h(signedIn, s.answer)},
 		{"GET", "/api/v1/proposals/:id/timeline", h(s.timeline)},
 		{"GET", "/api/v1/forums/:id/overdue", h(s.overdue)},
+		{"POST", "/api/v1/proposals/:id/translations", h(signedIn, s.translate)},
+		{"GET", "/api/v1/forums/:id/mediators", h(signedIn, s.mediators)},
+		{"POST", "/api/v1/forums/:id/mediators", h(signedIn, s.addMediator)},
+		{"DELETE", "/api/v1/forums/:id/mediators/:accountId", h(signedIn, s.removeMediator)},
 
 		{"POST", "/api/v1/admin/organisations/:id/verify", h(signedIn, s.verifyOrganisation)},
 		{"GET", "/api/v1/admin/accounts", h(signedIn, s.adminAccounts)},

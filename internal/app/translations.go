@@ -1,0 +1,185 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/insieme/insieme/internal/catalog"
+	"github.com/insieme/insieme/internal/insieme"
+	"github.com/insieme/insieme/internal/markup"
+	"github.com/insieme/insieme/internal/search"
+)
+
+// MachineTranslator is the seam for a translation service. None can be reached from where
+// Insieme runs today, so Deps.Translator is nil and translations are made by people; a
+// service plugged in here would store its translations with Machine set, labelled as such.
+type MachineTranslator interface {
+	Translate(ctx context.Context, text, from, to string) (string, error)
+}
+
+// TranslationView is a proposal in another language.
+type TranslationView struct {
+	Language   string     `json:"language"`
+	Title      string     `json:"title"`
+	BodyHTML   string     `json:"bodyHtml"`
+	Translator PersonView `json:"translator"`
+	Machine    bool       `json:"machine,omitempty"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
+}
+
+func (a *App) translationViews(ctx context.Context, proposalID string) ([]TranslationView, error) {
+	ts, err := a.store.Translations(ctx, proposalID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TranslationView, 0, len(ts))
+	for _, t := range ts {
+		acct, err := a.store.Account(ctx, t.TranslatorID)
+		if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+			return nil, err
+		}
+		out = append(out, TranslationView{Language: t.Language, Title: t.Title, BodyHTML: t.BodyHTML, Translator: personView(acct),
+			Machine: t.Machine, UpdatedAt: t.UpdatedAt})
+	}
+	return out, nil
+}
+
+// canTranslate: the author, the forum's mediators and its managers.
+func (a *App) canTranslate(ctx context.Context, p *insieme.Principal, pr *insieme.Proposal, f *insieme.Forum) (bool, error) {
+	if !p.IsAccount() {
+		return false, nil
+	}
+	if pr.AuthorID == p.AccountID {
+		return true, nil
+	}
+	if r, err := a.store.ForumRole(ctx, f.ID, p.AccountID); err == nil && r.Role == insieme.RoleMediator {
+		return true, nil
+	} else if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+		return false, err
+	}
+	return a.managesForum(ctx, p, f)
+}
+
+// TranslationInput is a translation form.
+type TranslationInput struct {
+	Language, Title, Body string
+}
+
+// Translate adds or replaces a proposal's translation into one language, and makes the
+// proposal findable by the translated words.
+func (a *App) Translate(ctx context.Context, p *insieme.Principal, proposalID string, in TranslationInput) (*TranslationView, error) {
+	if _, err := a.account(ctx, p); err != nil {
+		return nil, err
+	}
+	pr, f, err := a.visibleProposal(ctx, p, proposalID)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := a.canTranslate(ctx, p, pr, f); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, &insieme.Error{Code: insieme.EFORBIDDEN, Message: "Only the author and the forum's mediators translate a proposal."}
+	}
+	var v insieme.Invalid
+	insieme.CheckLanguage(&v, "language", in.Language)
+	if in.Language == pr.Language {
+		v.Add("language", insieme.FInvalidValue)
+	}
+	title, ok := markup.PlainText(in.Title, insieme.MaxProposalTitle)
+	if !ok {
+		v.Add("title", insieme.FTooLong)
+		v.Limit("title", insieme.MaxProposalTitle)
+	} else if title == "" {
+		v.Add("title", insieme.FRequired)
+	}
+	body := trimSpace(in.Body)
+	insieme.CheckText(&v, "body", body, true, insieme.MaxProposalBody)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	now := a.Now()
+	t := &insieme.Translation{ProposalID: pr.ID, Language: in.Language, Title: title, Body: body, BodyHTML: a.markup.Markdown(body),
+		TranslatorID: p.AccountID, CreatedAt: now, UpdatedAt: now}
+	if err := a.store.PutTranslation(ctx, t); err != nil {
+		return nil, err
+	}
+	// Search covers the original and every translation.
+	ts, err := a.store.Translations(ctx, pr.ID)
+	if err != nil {
+		return nil, err
+	}
+	texts := []string{pr.Title, pr.Body}
+	for _, x := range ts {
+		texts = append(texts, x.Title, x.Body)
+	}
+	tokens := search.Tokens(strings.Join(texts, "\n"))
+	if pr, err = a.store.UpdateProposal(ctx, pr.ID, insieme.ProposalUpdate{Tokens: &tokens}, pr.UpdatedAt); err != nil {
+		return nil, err
+	}
+	a.catalog.Put(catalog.FromProposal(pr))
+	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.translated", "proposalId": pr.ID, "language": in.Language})
+	acct, _ := a.store.Account(ctx, p.AccountID)
+	return &TranslationView{Language: t.Language, Title: t.Title, BodyHTML: t.BodyHTML, Translator: personView(acct), UpdatedAt: now}, nil
+}
+
+// MediatorView is one of a forum's cultural mediators.
+type MediatorView struct {
+	PersonView
+	Since time.Time `json:"since"`
+}
+
+// AddMediator gives the mediator role in a forum to the account with this email. The answer is
+// the same whether or not the address has an account.
+func (a *App) AddMediator(ctx context.Context, p *insieme.Principal, forumID, email string) error {
+	f, err := a.manageableForum(ctx, p, forumID)
+	if err != nil {
+		return err
+	}
+	email = insieme.NormaliseEmail(email)
+	var v insieme.Invalid
+	insieme.CheckEmail(&v, "email", email)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	acct, err := a.store.AccountByEmail(ctx, email)
+	if insieme.ErrorCode(err) == insieme.ENOTFOUND || (err == nil && !acct.Active()) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return a.store.SetForumRole(ctx, &insieme.ForumRole{ForumID: f.ID, AccountID: acct.ID, Role: insieme.RoleMediator, CreatedAt: a.Now()})
+}
+
+// Mediators lists a forum's mediators (its managers).
+func (a *App) Mediators(ctx context.Context, p *insieme.Principal, forumID string) ([]MediatorView, error) {
+	f, err := a.manageableForum(ctx, p, forumID)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := a.store.ForumRoles(ctx, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []MediatorView{}
+	for _, r := range rs {
+		if r.Role != insieme.RoleMediator {
+			continue
+		}
+		acct, err := a.store.Account(ctx, r.AccountID)
+		if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+			return nil, err
+		}
+		out = append(out, MediatorView{PersonView: personView(acct), Since: r.CreatedAt})
+	}
+	return out, nil
+}
+
+// RemoveMediator takes the role away.
+func (a *App) RemoveMediator(ctx context.Context, p *insieme.Principal, forumID, accountID string) error {
+	f, err := a.manageableForum(ctx, p, forumID)
+	if err != nil {
+		return err
+	}
+	return a.store.RemoveForumRole(ctx, f.ID, accountID)
+}
