@@ -28,6 +28,7 @@ type Store interface {
 	insieme.ThreadStore
 	insieme.FollowStore
 	insieme.TimelineStore
+	insieme.ModerationStore
 }
 
 // Live is the live-room hub as the app sees it.

@@ -12,6 +12,7 @@ type Notification struct {
 	Kind       string `json:"kind"`
 	ProposalID string `json:"proposalId"`
 	CommentID  string `json:"commentId,omitempty"`
+	CaseID     string `json:"caseId,omitempty"`
 	Status     string `json:"status,omitempty"`
 }
 
@@ -22,6 +23,7 @@ type NotificationView struct {
 	ProposalID    string    `json:"proposalId"`
 	ProposalTitle string    `json:"proposalTitle"`
 	CommentID     string    `json:"commentId,omitempty"`
+	CaseID        string    `json:"caseId,omitempty"`
 	Status        string    `json:"status,omitempty"`
 	CreatedAt     time.Time `json:"createdAt"`
 	Unread        bool      `json:"unread"`
@@ -37,7 +39,7 @@ type Notifications struct {
 // is logged: the change that caused it is already stored.
 func (a *App) notify(ctx context.Context, accountID string, n Notification) {
 	in, err := a.store.Notify(ctx, accountID, insieme.Notification{ID: newID(), Kind: n.Kind, ProposalID: n.ProposalID,
-		CommentID: n.CommentID, Status: n.Status, CreatedAt: a.Now()})
+		CommentID: n.CommentID, CaseID: n.CaseID, Status: n.Status, CreatedAt: a.Now()})
 	if err != nil {
 		a.log.Warn("notification not stored", "account", accountID, "err", err)
 		return
@@ -80,7 +82,7 @@ func (a *App) MyNotifications(ctx context.Context, p *insieme.Principal) (*Notif
 			titles[n.ProposalID] = title
 		}
 		out.Items = append(out.Items, NotificationView{ID: n.ID, Kind: n.Kind, ProposalID: n.ProposalID, ProposalTitle: title,
-			CommentID: n.CommentID, Status: n.Status, CreatedAt: n.CreatedAt, Unread: n.CreatedAt.After(in.ReadAt)})
+			CommentID: n.CommentID, CaseID: n.CaseID, Status: n.Status, CreatedAt: n.CreatedAt, Unread: n.CreatedAt.After(in.ReadAt)})
 	}
 	return out, nil
 }

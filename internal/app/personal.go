@@ -174,6 +174,43 @@ func (a *App) corePersonalData() []PersonalData {
 		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
 			return a.store.DeleteInbox(ctx, acct.ID)
 		}},
+		{Name: "reports", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			out := []map[string]any{}
+			err := a.store.AllCases(ctx, func(c *insieme.ModerationCase) error {
+				for _, r := range c.Reports {
+					if r.ReporterID == acct.ID {
+						out = append(out, map[string]any{"target": c.ID, "reason": r.Reason, "note": r.Note, "createdAt": r.CreatedAt})
+					}
+				}
+				return nil
+			})
+			return out, err
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			// The report still counts; what the person wrote in it goes.
+			var ids []string
+			err := a.store.AllCases(ctx, func(c *insieme.ModerationCase) error {
+				for _, r := range c.Reports {
+					if r.ReporterID == acct.ID && r.Note != "" {
+						ids = append(ids, c.ID)
+					}
+				}
+				return nil
+			})
+			for _, id := range ids {
+				if err != nil {
+					break
+				}
+				_, err = a.changeCase(ctx, id, func(c *insieme.ModerationCase) error {
+					for i := range c.Reports {
+						if c.Reports[i].ReporterID == acct.ID {
+							c.Reports[i].Note = ""
+						}
+					}
+					return nil
+				})
+			}
+			return err
+		}},
 		{Name: "mails", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
 			ms, err := a.store.MailTo(ctx, acct.ID, acct.Email)
 			out := make([]map[string]any, 0, len(ms))

@@ -14,6 +14,7 @@ type Notification struct {
 	Kind       string // "proposal.status", "proposal.answer", "proposal.update", "comment.reply"
 	ProposalID string
 	CommentID  string
+	CaseID     string // for "moderation": the case that tells why
 	Status     string
 	CreatedAt  time.Time
 }

@@ -37,11 +37,13 @@ const (
 	colFollowers     = "followers"    // _id: the proposal; the accounts that follow it
 	colInboxes       = "inboxes"      // _id: the account; its newest notifications
 	colTimelines     = "timelines"    // _id: the proposal; its status changes, answers and updates
+	colCases         = "cases"        // _id: "<kind>:<content>"; its reports and moderation
+	colAudit         = "audit"        // moderation actions: who, what, when, why
 )
 
 // Collections lists every collection Insieme writes, for backup and restore.
 var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox,
-	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colFollowers, colInboxes, colTimelines}
+	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colFollowers, colInboxes, colTimelines, colCases, colAudit}
 
 // DB is the store. Reads use a pooled client; writes go through a client of their own, which
 // has one connection on the embedded store because FerretDB loses concurrent updates of one

@@ -30,6 +30,7 @@ type notificationDoc struct {
 	Kind       string    `bson:"kind"`
 	ProposalID string    `bson:"proposalId"`
 	CommentID  string    `bson:"commentId"`
+	CaseID     string    `bson:"caseId"`
 	Status     string    `bson:"status"`
 	CreatedAt  time.Time `bson:"createdAt"`
 }
@@ -93,7 +94,7 @@ func (db *DB) UnfollowAll(ctx context.Context, accountID string) error {
 
 // Notify appends to an inbox, keeping the newest MaxInbox, and returns the inbox.
 func (db *DB) Notify(ctx context.Context, accountID string, n insieme.Notification) (*insieme.Inbox, error) {
-	doc := notificationDoc{ID: n.ID, Kind: n.Kind, ProposalID: n.ProposalID, CommentID: n.CommentID, Status: n.Status, CreatedAt: n.CreatedAt}
+	doc := notificationDoc{ID: n.ID, Kind: n.Kind, ProposalID: n.ProposalID, CommentID: n.CommentID, CaseID: n.CaseID, Status: n.Status, CreatedAt: n.CreatedAt}
 	var d inboxDoc
 	err := db.w.Collection(colInboxes).FindOneAndUpdate(ctx, bson.M{"_id": accountID},
 		bson.M{"$push": bson.M{"notifications": bson.M{"$each": bson.A{doc}, "$slice": -insieme.MaxInbox}},
@@ -116,7 +117,7 @@ func (db *DB) Notify(ctx context.Context, accountID string, n insieme.Notificati
 func (d *inboxDoc) inbox() *insieme.Inbox {
 	b := &insieme.Inbox{AccountID: d.ID, ReadAt: d.ReadAt.UTC(), Notifications: make([]insieme.Notification, len(d.Notifications))}
 	for i, n := range d.Notifications {
-		b.Notifications[i] = insieme.Notification{ID: n.ID, Kind: n.Kind, ProposalID: n.ProposalID, CommentID: n.CommentID, Status: n.Status, CreatedAt: n.CreatedAt.UTC()}
+		b.Notifications[i] = insieme.Notification{ID: n.ID, Kind: n.Kind, ProposalID: n.ProposalID, CommentID: n.CommentID, CaseID: n.CaseID, Status: n.Status, CreatedAt: n.CreatedAt.UTC()}
 	}
 	return b
 }

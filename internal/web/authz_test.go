@@ -118,6 +118,24 @@ func (w *world) newComment(role string) string {
 	return v.ID
 }
 
+// newCase makes a moderation case about a fresh proposal of A's member (reported by someone
+// outside the cast); hidden by an admin when hide is set.
+func (w *world) newCase(hide bool) string {
+	w.t.Helper()
+	ctx := context.Background()
+	pid := w.newProposal(member)
+	c, err := w.app.Report(ctx, w.principal(w.fresh("Reporter")), app.ReportInput{Kind: insieme.TargetProposal, TargetID: pid, Reason: "spam"})
+	if err != nil {
+		w.t.Fatalf("report: %v", err)
+	}
+	if hide {
+		if _, err := w.app.Moderate(ctx, w.principal(w.people[admin]), c.ID, "hide", "Pubblicità"); err != nil {
+			w.t.Fatalf("hide: %v", err)
+		}
+	}
+	return c.ID
+}
+
 // idOf is a role's account id ("nobody" for anonymous).
 func (w *world) idOf(role string) string {
 	if p, ok := w.people[role]; ok {
@@ -381,6 +399,20 @@ func matrix() []matrixCase {
 			_ = w.db.SetForumRole(context.Background(), &insieme.ForumRole{ForumID: w.forum, AccountID: x.id, Role: insieme.RoleMediator})
 			return request{"DELETE", "/api/v1/forums/" + w.forum + "/mediators/" + x.id, nil}
 		}, only(204, staff, admin)},
+		{"report a proposal", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/reports", map[string]any{"targetKind": "proposal", "targetId": w.proposal, "reason": "spam"}}
+		}, func() map[string]int { m := signedIn(202); m[member] = 409; return m }()}, // the author cannot report it
+		{"moderation queue", func(w *world, _ string) request { return request{"GET", "/api/v1/forums/" + w.forum + "/moderation", nil} }, only(200, staff, admin)},
+		{"show a case", func(w *world, _ string) request { return request{"GET", "/api/v1/moderation/" + w.newCase(false), nil} },
+			map[string]int{anon: 401, partic: 404, member: 200, owner: 404, staff: 200, otherStaff: 404, admin: 200, suspended: 401}},
+		{"decide a case", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/moderation/" + w.newCase(false) + "/decision", map[string]any{"action": "hide", "reason": "Spam"}}
+		}, only(200, staff, admin)},
+		{"appeal", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/moderation/" + w.newCase(true) + "/appeal", map[string]any{"text": "Non è pubblicità."}}
+		}, map[string]int{anon: 401, partic: 404, member: 200, owner: 404, staff: 404, otherStaff: 404, admin: 404, suspended: 401}},
+		{"appeals", fixed("GET", "/api/v1/admin/appeals", nil), only(200, admin)},
+		{"audit log", fixed("GET", "/api/v1/admin/audit", nil), only(200, admin)},
 		{"verify", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/admin/organisations/" + w.a + "/verify", map[string]any{"verified": true}}
 		}, only(200, admin)},

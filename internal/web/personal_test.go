@@ -28,6 +28,8 @@ func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
 		"followers":      "following",
 		"inboxes":        "notifications",
 		"timelines":      "", // the municipality's official answers, given as staff
+		"cases":          "reports",
+		"audit":          "", // moderators' actions, taken as staff or admins
 	}
 	e := newEnv(t)
 	names := e.app.PersonalDataNames()

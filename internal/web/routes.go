@@ -77,6 +77,14 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/forums/:id/mediators", h(signedIn, s.addMediator)},
 		{"DELETE", "/api/v1/forums/:id/mediators/:accountId", h(signedIn, s.removeMediator)},
 
+		{"POST", "/api/v1/reports", h(signedIn, s.limitPerAccount("report", reportsPerHour, time.Hour), s.report)},
+		{"GET", "/api/v1/forums/:id/moderation", h(signedIn, s.moderationQueue)},
+		{"GET", "/api/v1/moderation/:id", h(signedIn, s.moderationCase)},
+		{"POST", "/api/v1/moderation/:id/decision", h(signedIn, s.moderate)},
+		{"POST", "/api/v1/moderation/:id/appeal", h(signedIn, s.appeal)},
+		{"GET", "/api/v1/admin/appeals", h(signedIn, s.appeals)},
+		{"GET", "/api/v1/admin/audit", h(signedIn, s.auditLog)},
+
 		{"POST", "/api/v1/admin/organisations/:id/verify", h(signedIn, s.verifyOrganisation)},
 		{"GET", "/api/v1/admin/accounts", h(signedIn, s.adminAccounts)},
 		{"POST", "/api/v1/admin/accounts/:id/suspend", h(signedIn, s.suspendAccount)},
@@ -121,4 +129,5 @@ const (
 	loginAccountWindow = 15 * time.Minute
 	proposalsPerHour   = 10 // proposals one person may post per hour
 	commentsPerHour    = 60 // comments one person may post per hour
+	reportsPerHour     = 60 // reports one person may file per hour
 )

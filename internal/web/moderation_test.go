@@ -1,0 +1,147 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/insieme/insieme/internal/app"
+)
+
+func TestReportsHideACommentAndAModeratorRestoresIt(t *testing.T) {
+	fe := newForumEnv(t)
+	pr := fe.post("Mercato", "Il sabato.", "it")
+	var c app.CommentView
+	fe.do("POST", "/api/v1/proposals/"+pr.ID+"/comments", fe.member.secret, map[string]any{"body": "Io porto il pane."}).json(t, &c)
+	old := make([]person, 3)
+	for i := range old {
+		old[i] = fe.register(fmt.Sprintf("Old%d", i))
+	}
+	fe.clock.Add(25 * time.Hour) // their accounts are now older than a day
+	report := func(p person) app.CaseView {
+		var v app.CaseView
+		r := fe.do("POST", "/api/v1/reports", p.secret, map[string]any{"targetKind": "comment", "targetId": c.ID, "reason": "offensive"})
+		if r.status != 202 {
+			t.Fatalf("report: %d %s", r.status, r.body)
+		}
+		r.json(t, &v)
+		return v
+	}
+	// Fresh accounts do not count: throwaway accounts cannot hide content.
+	for i := 0; i < 3; i++ {
+		if v := report(fe.register(fmt.Sprintf("New%d", i))); v.Status != "open" {
+			t.Fatalf("new accounts hid the comment: %+v", v)
+		}
+	}
+	report(old[0])
+	report(old[0]) // twice changes nothing
+	report(old[1])
+	if v := report(old[2]); v.Status != "hidden" || v.Counting != 3 || v.Reports != 6 {
+		t.Fatalf("after three counting reports: %+v", v)
+	}
+	var thread []app.CommentView
+	fe.do("GET", "/api/v1/proposals/"+pr.ID+"/comments", "", nil).json(t, &thread)
+	if len(thread) != 1 || !thread[0].Hidden || thread[0].BodyHTML != "" {
+		t.Fatalf("hidden comment shown: %+v", thread)
+	}
+	var ns app.Notifications
+	fe.do("GET", "/api/v1/me/notifications", fe.member.secret, nil).json(t, &ns)
+	if len(ns.Items) == 0 || ns.Items[0].Kind != "moderation" || ns.Items[0].CaseID == "" {
+		t.Fatalf("the author was not told: %+v", ns)
+	}
+	caseID := ns.Items[0].CaseID
+	var queue []app.CaseView
+	fe.do("GET", "/api/v1/forums/"+fe.forum+"/moderation", fe.admin.secret, nil).json(t, &queue)
+	if len(queue) != 1 || queue[0].ID != caseID || queue[0].BodyHTML == "" || len(queue[0].Notes) != 6 {
+		t.Fatalf("queue: %+v", queue)
+	}
+	if r := fe.do("POST", "/api/v1/moderation/"+url.PathEscape(caseID)+"/decision", fe.admin.secret, map[string]any{"action": "restore"}); r.status != 400 {
+		t.Fatalf("a decision without a reason: %d", r.status)
+	}
+	if r := fe.do("POST", "/api/v1/moderation/"+url.PathEscape(caseID)+"/decision", fe.admin.secret, map[string]any{"action": "restore", "reason": "Nessuna offesa."}); r.status != 200 {
+		t.Fatalf("restore: %d %s", r.status, r.body)
+	}
+	thread = nil
+	fe.do("GET", "/api/v1/proposals/"+pr.ID+"/comments", "", nil).json(t, &thread)
+	if thread[0].Hidden || thread[0].BodyHTML == "" {
+		t.Fatalf("restored comment still hidden: %+v", thread[0])
+	}
+	var audit []app.AuditEntryView
+	fe.do("GET", "/api/v1/admin/audit", fe.admin.secret, nil).json(t, &audit)
+	if len(audit) != 2 || audit[0].Action != "restore" || audit[0].Actor == nil || audit[0].Reason != "Nessuna offesa." || audit[1].Action != "auto_hide" {
+		t.Fatalf("audit: %+v", audit)
+	}
+}
+
+func TestVerifiedAssociationsAreQueuedNotHidden(t *testing.T) {
+	fe := newForumEnv(t)
+	fe.do("POST", "/api/v1/admin/organisations/"+fe.assoc+"/verify", fe.admin.secret, map[string]any{"verified": true})
+	pr := fe.post("Biblioteca", "Aperta la sera.", "it")
+	people := []person{fe.register("A"), fe.register("B"), fe.register("C")}
+	fe.clock.Add(25 * time.Hour)
+	var v app.CaseView
+	for _, p := range people {
+		fe.do("POST", "/api/v1/reports", p.secret, map[string]any{"targetKind": "proposal", "targetId": pr.ID, "reason": "spam"}).json(t, &v)
+	}
+	if v.Status != "open" || v.Counting != 3 {
+		t.Fatalf("verified content: %+v", v)
+	}
+	if r := fe.do("GET", "/api/v1/proposals/"+pr.ID, "", nil); r.status != 200 {
+		t.Fatalf("verified proposal hidden: %d", r.status)
+	}
+	var audit []app.AuditEntryView
+	fe.do("GET", "/api/v1/admin/audit", fe.admin.secret, nil).json(t, &audit)
+	if len(audit) != 1 || audit[0].Action != "queue" {
+		t.Fatalf("audit: %+v", audit)
+	}
+}
+
+func TestAppealGoesToTheAdmins(t *testing.T) {
+	fe := newForumEnv(t)
+	pr := fe.post("Festa", "In piazza.", "it")
+	reporter := fe.register("R")
+	var v app.CaseView
+	fe.do("POST", "/api/v1/reports", reporter.secret, map[string]any{"targetKind": "proposal", "targetId": pr.ID, "reason": "spam"}).json(t, &v)
+	// A staff member of the municipality hides it.
+	staff := fe.register("Staff")
+	var forum app.ForumView
+	fe.do("GET", "/api/v1/forums/"+fe.forum, "", nil).json(t, &forum)
+	fe.do("POST", "/api/v1/organisations/"+forum.Municipality.ID+"/invitations", fe.admin.secret, map[string]any{"email": staff.email, "role": "staff"})
+	fe.do("POST", "/api/v1/invitations/accept", staff.secret, map[string]any{"token": fe.lastLink(staff.email, "invitation")})
+	id := url.PathEscape(v.ID)
+	if r := fe.do("POST", "/api/v1/moderation/"+id+"/decision", staff.secret, map[string]any{"action": "hide", "reason": "Pubblicità"}); r.status != 200 {
+		t.Fatalf("staff hides: %d %s", r.status, r.body)
+	}
+	if r := fe.do("GET", "/api/v1/proposals/"+pr.ID, "", nil); r.status != 404 {
+		t.Fatalf("hidden proposal shown to the public: %d", r.status)
+	}
+	if r := fe.do("GET", "/api/v1/proposals/"+pr.ID, fe.member.secret, nil); r.status != 200 {
+		t.Fatalf("hidden proposal not shown to its author: %d", r.status)
+	}
+	var seen app.CaseView
+	fe.do("GET", "/api/v1/moderation/"+id, fe.member.secret, nil).json(t, &seen)
+	if seen.Reason != "Pubblicità" || len(seen.Notes) != 0 {
+		t.Fatalf("the author's view of the case: %+v", seen)
+	}
+	if r := fe.do("POST", "/api/v1/moderation/"+id+"/appeal", fe.member.secret, map[string]any{"text": "È una festa di quartiere."}); r.status != 200 {
+		t.Fatalf("appeal: %d %s", r.status, r.body)
+	}
+	if r := fe.do("POST", "/api/v1/moderation/"+id+"/appeal", fe.member.secret, map[string]any{"text": "Ancora"}); r.status != 409 {
+		t.Fatalf("second appeal: %d", r.status)
+	}
+	if r := fe.do("POST", "/api/v1/moderation/"+id+"/decision", staff.secret, map[string]any{"action": "hide", "reason": "Confermo"}); r.status != 403 {
+		t.Fatalf("staff deciding an appeal: %d", r.status)
+	}
+	var appeals []app.CaseView
+	fe.do("GET", "/api/v1/admin/appeals", fe.admin.secret, nil).json(t, &appeals)
+	if len(appeals) != 1 || appeals[0].Appeal == "" {
+		t.Fatalf("appeals: %+v", appeals)
+	}
+	if r := fe.do("POST", "/api/v1/moderation/"+id+"/decision", fe.admin.secret, map[string]any{"action": "restore", "reason": "Festa legittima"}); r.status != 200 {
+		t.Fatalf("admin decides: %d %s", r.status, r.body)
+	}
+	if r := fe.do("GET", "/api/v1/proposals/"+pr.ID, "", nil); r.status != 200 {
+		t.Fatalf("restored proposal: %d", r.status)
+	}
+}
