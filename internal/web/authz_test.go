@@ -402,7 +402,9 @@ func matrix() []matrixCase {
 		{"report a proposal", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/reports", map[string]any{"targetKind": "proposal", "targetId": w.proposal, "reason": "spam"}}
 		}, func() map[string]int { m := signedIn(202); m[member] = 409; return m }()}, // the author cannot report it
-		{"moderation queue", func(w *world, _ string) request { return request{"GET", "/api/v1/forums/" + w.forum + "/moderation", nil} }, only(200, staff, admin)},
+		{"moderation queue", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/forums/" + w.forum + "/moderation", nil}
+		}, only(200, staff, admin)},
 		{"show a case", func(w *world, _ string) request { return request{"GET", "/api/v1/moderation/" + w.newCase(false), nil} },
 			map[string]int{anon: 401, partic: 404, member: 200, owner: 404, staff: 200, otherStaff: 404, admin: 200, suspended: 401}},
 		{"decide a case", func(w *world, _ string) request {
