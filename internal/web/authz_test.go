@@ -382,6 +382,12 @@ func matrix() []matrixCase {
 		{"read a timeline", func(w *world, _ string) request {
 			return request{"GET", "/api/v1/proposals/" + w.proposal + "/timeline", nil}
 		}, all(200)},
+		{"open data (JSON)", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/forums/" + w.forum + "/export.json", nil}
+		}, all(200)},
+		{"open data (CSV)", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/forums/" + w.forum + "/export.csv", nil}
+		}, all(200)},
 		{"overdue proposals", func(w *world, _ string) request { return request{"GET", "/api/v1/forums/" + w.forum + "/overdue", nil} }, all(200)},
 		{"my notifications", fixed("GET", "/api/v1/me/notifications", nil), signedIn(200)},
 		{"mark notifications read", fixed("POST", "/api/v1/me/notifications/read", nil), signedIn(204)},

@@ -72,6 +72,8 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/proposals/:id/answers", h(signedIn, s.answer)},
 		{"GET", "/api/v1/proposals/:id/timeline", h(s.timeline)},
 		{"GET", "/api/v1/forums/:id/overdue", h(s.overdue)},
+		{"GET", "/api/v1/forums/:id/export.json", h(s.exportJSON)},
+		{"GET", "/api/v1/forums/:id/export.csv", h(s.exportCSV)},
 		{"POST", "/api/v1/proposals/:id/translations", h(signedIn, s.translate)},
 		{"GET", "/api/v1/forums/:id/mediators", h(signedIn, s.mediators)},
 		{"POST", "/api/v1/forums/:id/mediators", h(signedIn, s.addMediator)},
