@@ -213,3 +213,37 @@ func TestBadConfigurationIsExplained(t *testing.T) {
 }
 
 var _ = fmt.Sprintf
+
+func TestSeedDemo(t *testing.T) {
+	env := map[string]string{"INSIEME_DATA_DIR": t.TempDir(), "INSIEME_LOG_LEVEL": "warn"}
+	getenv := func(k string) string { return env[k] }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"seed", "--demo"}, getenv, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "4 forums, 6 proposals") {
+		t.Fatalf("seed said %q", out.String())
+	}
+	if err := run(context.Background(), []string{"seed", "--demo"}, getenv, nil, io.Discard, io.Discard); err == nil {
+		t.Fatal("seeding twice should be refused")
+	}
+	n := start(t, env)
+	c := newClient(t, n.base)
+	var forums []struct{ ID string }
+	c.call("GET", "/api/v1/forums", nil, &forums)
+	if len(forums) != 4 {
+		t.Fatalf("forums: %d", len(forums))
+	}
+	total := 0
+	for _, f := range forums {
+		var page struct{ Total int }
+		c.call("GET", "/api/v1/forums/"+f.ID+"/proposals", nil, &page)
+		total += page.Total
+	}
+	if total != 6 {
+		t.Fatalf("proposals listed after a restart: %d", total)
+	}
+	if s := c.call("POST", "/api/v1/auth/login", map[string]any{"email": "awa@braccianti.demo", "password": demoPassword}, nil); s != 200 {
+		t.Fatalf("demo login: %d", s)
+	}
+}
