@@ -18,6 +18,7 @@ import (
 	"github.com/insieme/insieme/frontend"
 	"github.com/insieme/insieme/internal/app"
 	"github.com/insieme/insieme/internal/inmem"
+	"github.com/insieme/insieme/internal/insieme"
 	"github.com/insieme/insieme/internal/realtime"
 	"github.com/insieme/insieme/internal/redis"
 	"github.com/insieme/insieme/internal/smtp"
@@ -69,6 +70,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	live := &liveAdapter{}
 	deps := app.Deps{Store: st.db, Live: live, Logger: log, BaseURL: cfg.BaseURL, SessionTTL: cfg.SessionTTL}
+	var devClock *insieme.OffsetClock
+	if cfg.DevClock {
+		devClock = &insieme.OffsetClock{}
+		deps.Clock = devClock
+		log.Warn("INSIEME_DEV_CLOCK is on: admins can move the clock forward; never use it in production")
+	}
 	if cfg.SMTPURL != "" {
 		sender, err := smtp.New(cfg.SMTPURL, cfg.MailFrom)
 		if err != nil {
@@ -95,7 +102,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	metrics := web.NewMetrics(nil, live)
-	webDeps := web.Deps{App: a, Hub: hub, Config: cfg, Logger: log, StorePing: st.db.Ping, Metrics: metrics, Static: dist, LimiterStorage: limiterStorage}
+	webDeps := web.Deps{App: a, Hub: hub, Config: cfg, Logger: log, StorePing: st.db.Ping, Metrics: metrics, Static: dist, LimiterStorage: limiterStorage, DevClock: devClock}
 	srv, err := web.NewServer(webDeps)
 	if err != nil {
 		return err

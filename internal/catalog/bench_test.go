@@ -30,29 +30,46 @@ func prefixMatch(doc, query []string) bool {
 
 var benchCategories = []string{"school", "health", "work", "housing", "transport", "culture", "language", "documents"}
 
-// benchEntries makes forums×perForum entries: 12 tokens each from a Zipf-distributed
-// vocabulary of 3,000 words, 8 categories, 6 statuses, 1 in 50 hidden.
-func benchEntries(forums, perForum int) []Entry {
-	r := rand.New(rand.NewPCG(7, 7))
-	syll := []string{"ka", "lo", "mi", "ne", "ra", "so", "tu", "vi", "za", "be", "do", "fu", "gi", "ho", "pe", "sc", "ua", "tr"}
-	vocab := make([]string, 3000)
-	for i := range vocab {
+// benchVocab is 20,000 made-up words; benchWord draws from it with a Zipf law, as words of a
+// language are used.
+func benchVocab(r *rand.Rand) []string {
+	syll := []string{"ka", "lo", "mi", "ne", "ra", "so", "tu", "vi", "za", "be", "do", "fu", "gi", "ho", "pe", "sc", "ua", "tr", "co", "in"}
+	seen := map[string]bool{}
+	var vocab []string
+	for len(vocab) < 20000 {
 		var b strings.Builder
-		for range 2 + r.IntN(3) {
+		for range 2 + r.IntN(4) {
 			b.WriteString(syll[r.IntN(len(syll))])
 		}
-		vocab[i] = b.String()
+		if w := b.String(); !seen[w] {
+			seen[w] = true
+			vocab = append(vocab, w)
+		}
 	}
-	zipf := rand.NewZipf(r, 1.1, 2, uint64(len(vocab)-1))
+	return vocab
+}
+
+// benchEntries makes forums×perForum entries: 20 to 150 distinct tokens each (a title and a
+// body of a few sentences), 8 categories, 6 statuses, 6 languages, 1 in 50 hidden, random
+// creation times over two years, loaded in random order (ids are random).
+func benchEntries(forums, perForum int) []Entry {
+	r := rand.New(rand.NewPCG(7, 7))
+	vocab := benchVocab(r)
+	zipf := rand.NewZipf(r, 1.07, 2, uint64(len(vocab)-1))
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	out := make([]Entry, 0, forums*perForum)
 	for i := range forums * perForum {
-		tokens := make([]string, 12)
-		for j := range tokens {
-			tokens[j] = vocab[zipf.Uint64()]
+		n := 20 + r.IntN(131)
+		seen := make(map[string]bool, n)
+		tokens := make([]string, 0, n)
+		for len(tokens) < n {
+			if w := vocab[zipf.Uint64()]; !seen[w] {
+				seen[w] = true
+				tokens = append(tokens, w)
+			}
 		}
 		out = append(out, Entry{
-			ID:        fmt.Sprintf("%024x", r.Uint64()),
+			ID:        fmt.Sprintf("%032x", r.Uint64()),
 			ForumID:   fmt.Sprintf("forum-%02d", i%forums),
 			OrgID:     fmt.Sprintf("org-%03d", r.IntN(300)),
 			AuthorID:  fmt.Sprintf("acc-%05d", r.IntN(20000)),
@@ -92,11 +109,15 @@ func BenchmarkQuery(b *testing.B) {
 	}{
 		{"newest", Query{}},
 		{"newest/category+status", Query{Category: "health", Status: insieme.ProposalSubmitted}},
-		{"newest/term", Query{Terms: []string{"kalo"}}},
+		{"newest/term", Query{Terms: []string{"kalo"}}},            // a prefix of several words
+		{"newest/term-common", Query{Terms: []string{"ka"}}},       // a two-letter prefix: thousands of words
+		{"newest/term-rare", Query{Terms: []string{"tuzamiho"}}},   // one rare word
+		{"newest/two-terms", Query{Terms: []string{"kalo", "mi"}}}, // two prefixes
 		{"newest/term+category", Query{Terms: []string{"kalo"}, Category: "health"}},
-		{"newest/two-terms", Query{Terms: []string{"ka", "mi"}}},
+		{"newest/one-letter-term", Query{Terms: []string{"k"}}}, // not indexed: match on every entry
 		{"supports", Query{Sort: SortSupports}},
 		{"supports/category+status", Query{Sort: SortSupports, Category: "health", Status: insieme.ProposalSubmitted}},
+		{"supports/term", Query{Sort: SortSupports, Terms: []string{"kalo"}}},
 		{"comments", Query{Sort: SortComments}},
 		{"random", Query{Sort: SortRandom, Seed: "visitor"}},
 		{"newest/hidden-included", Query{IncludeHidden: true}},
@@ -128,6 +149,9 @@ func BenchmarkQuery(b *testing.B) {
 				break
 			}
 			deep.Cursor = p.Next
+		}
+		if deep.Cursor == "" {
+			continue
 		}
 		b.Run(tc.name+"/page50", func(b *testing.B) {
 			b.ReportAllocs()
@@ -170,34 +194,47 @@ func BenchmarkLoad50000(b *testing.B) {
 	}
 }
 
-// BenchmarkPut: a new proposal arriving in a forum of 5,000 (the newest: an insert at the
-// front) and a replace (an edit) of an existing entry.
-func BenchmarkPut(b *testing.B) {
+// BenchmarkWrite: the writes events cause in a catalogue of 10 forums of 5,000.
+func BenchmarkWrite(b *testing.B) {
 	c := New(prefixMatch)
 	entries := benchEntries(10, 5000)
 	for _, e := range entries {
 		c.Put(e)
 	}
-	b.Run("new", func(b *testing.B) {
+	b.Run("new+remove", func(b *testing.B) { // a new proposal (newest of its forum), then gone
 		now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-		i := 0
+		e := entries[3]
+		e.ID, e.CreatedAt = "new", now
 		for b.Loop() {
-			i++
-			c.Put(Entry{ID: fmt.Sprintf("new-%d", i), ForumID: "forum-03", CreatedAt: now.Add(time.Duration(i))})
+			c.Put(e)
+			c.Remove(e.ID)
 		}
 	})
-	b.Run("replace", func(b *testing.B) {
+	b.Run("status-change", func(b *testing.B) { // Put with the same forum, time and tokens
 		i := 0
 		for b.Loop() {
+			e := entries[i%len(entries)]
+			e.Status = insieme.ProposalStatuses[i%len(insieme.ProposalStatuses)]
+			c.Put(e)
 			i++
-			c.Put(entries[i%len(entries)])
+		}
+	})
+	b.Run("edit-text", func(b *testing.B) { // Put with new tokens: the postings change
+		i := 0
+		for b.Loop() {
+			e := entries[i%len(entries)]
+			if i%2 == 0 {
+				e.Tokens = e.Tokens[1:]
+			}
+			c.Put(e)
+			i++
 		}
 	})
 	b.Run("set-counts", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			i++
 			c.SetCounts(entries[i%len(entries)].ID, i%100, i%10)
+			i++
 		}
 	})
 }

@@ -9,11 +9,13 @@
 // Layout, for speed:
 //   - each forum keeps a slice of compact slots (sort keys, counts, interned filter values)
 //     ordered by creation time, so a query walks contiguous memory and touches only its
-//     forum; the default "newest" page is a binary search to the cursor and a short walk;
+//     forum; the default "newest" page is a binary search to the cursor and a short walk.
+//     New proposals append; entries put out of order (loading at start) append too and are
+//     sorted in once, by the next query;
 //   - "supports", "comments" and "random" filter the forum and keep the best limit+1 slots in
 //     a bounded heap instead of sorting everything;
-//   - text search uses a per-forum inverted index (token -> entries) over a sorted vocabulary,
-//     so a term costs the entries that contain it, not the tokens of every entry.
+//   - text search uses a per-forum inverted index (token -> entries) over an interned, sorted
+//     vocabulary, so a term costs the entries that contain it, not the tokens of every entry.
 //
 // Pages are cursor-based: a cursor carries the sort key of the last entry returned and the
 // next page holds the entries strictly after it, so entries arriving between two pages never
@@ -25,6 +27,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/insieme/insieme/internal/insieme"
@@ -94,16 +97,26 @@ type slot struct {
 	hidden             bool
 }
 
-// item is a stored entry; s is the master copy of its slot.
+// item is a stored entry: e without its Tokens, which are kept as vocabulary ids; s is the
+// master copy of its slot.
 type item struct {
-	e Entry
-	s slot
+	e    Entry
+	toks []int32
+	s    slot
 }
 
 // forum holds a forum's slots, oldest first (createdAt ascending, id descending): new
 // proposals append, and "newest" pages walk backwards.
+//
+// slots[:sorted] are in order; slots appended out of order follow, and dirty is set. Writers
+// sort them in under the write lock; a reader (under the read lock) sorts them in under sortMu
+// in place, without changing the slice header, and clears dirty: a reader that sees dirty
+// clear may read the slots.
 type forum struct {
 	slots    []slot
+	sorted   int
+	dirty    atomic.Bool
+	sortMu   sync.Mutex
 	hidden   int
 	postings map[int32][]int32 // token id -> ords of the entries that have the token
 }
@@ -122,7 +135,6 @@ type Catalog struct {
 	byOrg    map[string]map[string]*item
 	values   map[string]uint32 // interned filter values; "" is 0
 	vocab    vocab
-	scratch  []int32
 	bits     sync.Pool // *[]uint64 term sets
 }
 
@@ -131,11 +143,10 @@ type Catalog struct {
 // tokens. match is called under the catalogue's read lock and must not call back into it.
 //
 // The text index relies on what search.Match documents: a document matches when each query
-// token matches one of its tokens, and a query token of two or more characters can only
-// match a document token that starts with it (so match is asked about the vocabulary tokens
-// with that prefix, and the entries holding the ones it accepts are found in the index).
-// Query tokens of one character (a Han character inside a pair, a digit) are checked with
-// match against each entry's tokens.
+// token matches one of its tokens, and a query token can only match a document token that
+// starts with it or, for a query token of one character, contains it (a Han character inside
+// a pair). So match is asked about single vocabulary tokens (match([]string{token},
+// []string{term})), and the entries holding the tokens it accepts are found in the index.
 func New(match func(doc, query []string) bool) *Catalog {
 	if match == nil {
 		match = exactMatch
@@ -167,22 +178,24 @@ func (c *Catalog) Put(e Entry) {
 	if e.ID == "" {
 		return
 	}
-	e.Tokens = slices.Clone(e.Tokens)
 	e.Supports = clampCount(e.Supports)
 	e.Comments = clampCount(e.Comments)
 	sec, nsec := timeKey(e.CreatedAt)
+	tokens := e.Tokens
+	e.Tokens = nil
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	toks := c.vocab.idsOf(tokens)
 	old := c.byID[e.ID]
 	if old != nil && old.e.ForumID == e.ForumID && old.s.sec == sec && old.s.nsec == nsec {
-		c.update(old, e) // an edit, a status change, a moderation: the slot stays put
+		c.update(old, e, toks) // an edit, a status change, a moderation: the slot stays put
 		return
 	}
 	if old != nil {
 		c.unlink(old)
 	}
-	it := &item{e: e}
+	it := &item{e: e, toks: toks}
 	it.s = slot{id: e.ID, sec: sec, nsec: nsec, idHash: hashString(e.ID)}
 	c.setSlot(it)
 	c.link(it)
@@ -207,8 +220,9 @@ func (c *Catalog) intern(v string) uint32 {
 }
 
 // update replaces an entry in place (same forum, same creation time).
-func (c *Catalog) update(it *item, e Entry) {
+func (c *Catalog) update(it *item, e Entry, toks []int32) {
 	f := c.forums[it.e.ForumID]
+	f.ready()
 	if it.e.AuthorID != e.AuthorID {
 		removeFromSet(c.byAuthor, it.e.AuthorID, it)
 		addToSet(c.byAuthor, e.AuthorID, it)
@@ -217,9 +231,9 @@ func (c *Catalog) update(it *item, e Entry) {
 		removeFromSet(c.byOrg, it.e.OrgID, it)
 		addToSet(c.byOrg, e.OrgID, it)
 	}
-	if !slices.Equal(it.e.Tokens, e.Tokens) {
+	if !slices.Equal(it.toks, toks) || (it.toks == nil) != (toks == nil) {
 		c.unindex(f, it)
-		it.e.Tokens = e.Tokens
+		it.toks = toks
 		c.index(f, it)
 	}
 	if it.e.Hidden != e.Hidden {
@@ -246,6 +260,7 @@ func (c *Catalog) SetCounts(id string, supports, comments int) {
 	it.e.Supports, it.e.Comments = clampCount(supports), clampCount(comments)
 	it.s.supports, it.s.comments = int32(it.e.Supports), int32(it.e.Comments)
 	f := c.forums[it.e.ForumID]
+	f.ready()
 	s := &f.slots[f.find(&it.s)]
 	s.supports, s.comments = it.s.supports, it.s.comments
 }
@@ -271,7 +286,9 @@ func (c *Catalog) Get(id string) (Entry, bool) {
 		return Entry{}, false
 	}
 	e := it.e
-	e.Tokens = slices.Clone(e.Tokens)
+	if it.toks != nil {
+		e.Tokens = c.vocab.stringsOf(make([]string, 0, len(it.toks)), it.toks)
+	}
 	return e, true
 }
 
@@ -298,10 +315,15 @@ func (c *Catalog) link(it *item) {
 		f = &forum{postings: make(map[int32][]int32)}
 		c.forums[it.e.ForumID] = f
 	}
-	if n := len(f.slots); n == 0 || newer(&it.s, &f.slots[n-1]) {
-		f.slots = append(f.slots, it.s) // the newest of its forum: a new proposal
-	} else {
-		f.slots = slices.Insert(f.slots, f.find(&it.s), it.s)
+	n := len(f.slots)
+	inOrder := n == 0 || newer(&it.s, &f.slots[n-1])
+	f.slots = append(f.slots, it.s)
+	switch {
+	case f.dirty.Load(): // sorted in later, with the others
+	case inOrder: // the newest of its forum: a new proposal
+		f.sorted = len(f.slots)
+	default:
+		f.dirty.Store(true)
 	}
 	if it.e.Hidden {
 		f.hidden++
@@ -315,8 +337,10 @@ func (c *Catalog) link(it *item) {
 func (c *Catalog) unlink(it *item) {
 	delete(c.byID, it.e.ID)
 	f := c.forums[it.e.ForumID]
+	f.ready()
 	i := f.find(&it.s)
 	f.slots = slices.Delete(f.slots, i, i+1)
+	f.sorted = len(f.slots)
 	if it.e.Hidden {
 		f.hidden--
 	}
@@ -330,7 +354,43 @@ func (c *Catalog) unlink(it *item) {
 	c.free = append(c.free, it.s.ord)
 }
 
-// find returns the index of s in the forum, or where it would be inserted.
+// ready sorts in the slots appended out of order. Writers call it under the write lock,
+// readers under the read lock.
+func (f *forum) ready() {
+	if !f.dirty.Load() {
+		return
+	}
+	f.sortMu.Lock()
+	defer f.sortMu.Unlock()
+	if !f.dirty.Load() {
+		return // another reader did it
+	}
+	tail := slices.Clone(f.slots[f.sorted:])
+	slices.SortFunc(tail, func(a, b slot) int {
+		switch {
+		case newer(&b, &a):
+			return -1
+		case newer(&a, &b):
+			return 1
+		}
+		return 0
+	})
+	// Merge from the end: the newest of the two runs goes last.
+	i, j := f.sorted-1, len(tail)-1
+	for w := len(f.slots) - 1; j >= 0; w-- {
+		if i >= 0 && newer(&f.slots[i], &tail[j]) {
+			f.slots[w] = f.slots[i]
+			i--
+		} else {
+			f.slots[w] = tail[j]
+			j--
+		}
+	}
+	f.sorted = len(f.slots)
+	f.dirty.Store(false)
+}
+
+// find returns the index of s in the forum's sorted slots, or where it would be inserted.
 func (f *forum) find(s *slot) int {
 	lo, hi := 0, len(f.slots)
 	for lo < hi {
@@ -355,32 +415,20 @@ func newer(a, b *slot) bool {
 	return a.id < b.id
 }
 
-// tokenIDs returns the distinct vocabulary ids of tokens in c.scratch, adding new tokens.
-func (c *Catalog) tokenIDs(tokens []string) []int32 {
-	ids := c.scratch[:0]
-	for _, t := range tokens {
-		ids = append(ids, c.vocab.id(t))
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	c.scratch = ids
-	return ids
-}
-
 // index adds an item's tokens to its forum's postings.
 func (c *Catalog) index(f *forum, it *item) {
-	for _, t := range c.tokenIDs(it.e.Tokens) {
+	c.vocab.distinct(it.toks, func(t int32) {
 		f.postings[t] = append(f.postings[t], it.s.ord)
-	}
+	})
 }
 
 // unindex removes an item's tokens from its forum's postings.
 func (c *Catalog) unindex(f *forum, it *item) {
-	for _, t := range c.tokenIDs(it.e.Tokens) {
+	c.vocab.distinct(it.toks, func(t int32) {
 		p := f.postings[t]
 		i := slices.Index(p, it.s.ord)
 		if i < 0 {
-			continue
+			return
 		}
 		last := len(p) - 1
 		p[i] = p[last]
@@ -389,7 +437,7 @@ func (c *Catalog) unindex(f *forum, it *item) {
 		} else {
 			f.postings[t] = p[:last]
 		}
-	}
+	})
 }
 
 func addToSet(sets map[string]map[string]*item, key string, it *item) {

@@ -628,17 +628,21 @@ func TestReturnedEntriesAreCopies(t *testing.T) {
 	tokens[0] = "changed by the caller of Put"
 
 	p := mustQuery(t, c, Query{ForumID: "f"})
-	p.Items[0].Tokens = append(p.Items[0].Tokens, "appended") // must not overwrite a's tokens
-	p.Items[1].Tokens[0] = "changed by the caller of Query"
+	for _, e := range p.Items {
+		if e.Tokens != nil {
+			t.Fatalf("Query returned tokens for %s", e.ID)
+		}
+	}
 	p.Items[1].Title = "changed"
 	g, _ := c.Get("a")
 	g.Tokens[1] = "changed by the caller of Get"
+	g.Tokens = append(g.Tokens[:1], "appended")
 
 	e, _ := c.Get("a")
 	if e.Title != "t" || !slices.Equal(e.Tokens, []string{"scuola", "bus"}) {
 		t.Fatalf("entry changed through a returned copy: %+v", e)
 	}
-	if p := mustQuery(t, c, Query{ForumID: "f", Terms: []string{"scuola"}}); p.Total != 1 {
+	if p := mustQuery(t, c, Query{ForumID: "f", Terms: []string{"scuola", "bus"}}); p.Total != 1 {
 		t.Fatal("the index changed through a returned copy")
 	}
 }
@@ -681,7 +685,10 @@ func TestMatchFunctionIsUsed(t *testing.T) {
 	if got := ids(mustQuery(t, c, Query{ForumID: "f", Terms: []string{"scuo"}})); !slices.Equal(got, []string{"b", "a"}) {
 		t.Fatalf("prefix match: %v", got)
 	}
-	if got := ids(mustQuery(t, New(nil), Query{ForumID: "f", Terms: []string{"scuo"}})); len(got) != 0 {
+	exact := New(nil)
+	exact.Put(Entry{ID: "a", ForumID: "f", Tokens: []string{"scuola"}, CreatedAt: at(1)})
+	exact.Put(Entry{ID: "b", ForumID: "f", Tokens: []string{"scuo"}, CreatedAt: at(2)})
+	if got := ids(mustQuery(t, exact, Query{ForumID: "f", Terms: []string{"scuo"}})); !slices.Equal(got, []string{"b"}) {
 		t.Fatalf("default match is not exact: %v", got)
 	}
 }
@@ -708,11 +715,13 @@ func TestConcurrentUse(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					for _, e := range p.Items {
-						e.Tokens[0] = "mine" // copies: no race with the index
+					for i := range p.Items {
+						p.Items[i].Title = "mine" // copies: no race with the index
 					}
 				}
-				c.Get(fmt.Sprintf("w%d-%d", w, i))
+				if e, ok := c.Get(fmt.Sprintf("w%d-%d", w, i)); ok {
+					e.Tokens[0] = "mine"
+				}
 				c.Len()
 			}
 		})

@@ -32,6 +32,7 @@ type Config struct {
 	SessionTTL     time.Duration // INSIEME_SESSION_TTL: how long a sign-in lasts
 	LoginPerMinute int           // INSIEME_LOGIN_PER_MINUTE: sign-in attempts per client address per minute (a hall shares one)
 	ShutdownGrace  time.Duration // INSIEME_SHUTDOWN_GRACE: how long a shutdown waits for requests in flight
+	DevClock       bool          // INSIEME_DEV_CLOCK: admins may move the clock forward (tests and demos only)
 }
 
 // A variable: its name, default and how it sets the config.
@@ -158,6 +159,10 @@ var vars = []variable{
 	}},
 	{"INSIEME_SHUTDOWN_GRACE", "15s", func(c *Config, v string) (err error) {
 		c.ShutdownGrace, err = parsePositiveDuration(v)
+		return err
+	}},
+	{"INSIEME_DEV_CLOCK", "false", func(c *Config, v string) (err error) {
+		c.DevClock, err = parseBool(v)
 		return err
 	}},
 }

@@ -429,6 +429,7 @@ func matrix() []matrixCase {
 			return request{"POST", "/api/v1/admin/accounts/" + w.fresh("Y").id + "/suspend", map[string]any{"suspended": true}}
 		}, only(204, admin)},
 		{"outbox", fixed("GET", "/api/v1/admin/outbox", nil), only(200, admin)},
+		{"move the clock (off: not found)", fixed("POST", "/api/v1/dev/clock", map[string]any{"advance": "25h"}), func() map[string]int { m := all(404); m[anon], m[suspended] = 401, 401; return m }()},
 		{"websocket without upgrade", fixed("GET", "/ws", nil), all(400)},
 	}
 }

@@ -91,6 +91,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/admin/accounts", h(signedIn, s.adminAccounts)},
 		{"POST", "/api/v1/admin/accounts/:id/suspend", h(signedIn, s.suspendAccount)},
 		{"GET", "/api/v1/admin/outbox", h(signedIn, s.adminOutbox)},
+		{"POST", "/api/v1/dev/clock", h(signedIn, s.advanceClock)},
 
 		{"GET", "/ws", h(s.wsUpgrade())},
 	}

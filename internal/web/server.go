@@ -42,6 +42,8 @@ type Deps struct {
 	LimiterStorage fiber.Storage                   // shared rate-limit counters (Redis); nil keeps them in memory
 	Metrics        *Metrics
 	Static         fs.FS // the built frontend (frontend/dist)
+	// DevClock, when set (INSIEME_DEV_CLOCK), lets admins move the app's clock forward.
+	DevClock *insieme.OffsetClock
 }
 
 // Server serves the API, the websocket and the frontend.
@@ -55,6 +57,7 @@ type Server struct {
 	metrics *Metrics
 	storage fiber.Storage
 	static  *staticFiles
+	clock   *insieme.OffsetClock
 	origin  string // scheme://host of the base URL, for the Origin check
 }
 
@@ -72,7 +75,7 @@ func NewServer(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{app: d.App, hub: d.Hub, cfg: d.Config, log: d.Logger, ping: d.StorePing, metrics: d.Metrics,
-		storage: d.LimiterStorage, static: static, origin: u.Scheme + "://" + u.Host}
+		storage: d.LimiterStorage, static: static, clock: d.DevClock, origin: u.Scheme + "://" + u.Host}
 	if s.metrics == nil {
 		s.metrics = NewMetrics(nil, nil)
 	}
