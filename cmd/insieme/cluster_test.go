@@ -423,3 +423,45 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 }
 
 var _ = context.Background
+
+// A proposal posted on one node is listed on the other, and its count follows supports made on
+// either node: each node's read model follows every node's writes.
+func TestReadModelFollowsTheOtherNode(t *testing.T) {
+	c := newCluster(t)
+	a, b := c.node(), c.node()
+	self, _ := os.Executable()
+	ca, cb := newClient(t, a), newClient(t, b)
+	// The administrator, made with the command on the shared store.
+	env := []string{runMainEnv + "=1", "MONGODB_URI=" + c.uri, "MONGODB_DATABASE=cluster", "INSIEME_LOG_LEVEL=warn"}
+	cmd := exec.Command(self, "admin", "create", "--email", "admin@example.org", "--password-stdin")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader("a long admin password\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("admin create: %v %s", err, out)
+	}
+	ca.call("POST", "/api/v1/auth/login", map[string]any{"email": "admin@example.org", "password": "a long admin password"}, nil)
+	var m, org struct{ ID string }
+	ca.call("POST", "/api/v1/organisations", map[string]any{"kind": "municipality", "name": "Comune"}, &m)
+	ca.call("POST", "/api/v1/organisations", map[string]any{"kind": "association", "name": "Assoc"}, &org)
+	var f struct{ ID string }
+	if s := ca.call("POST", "/api/v1/forums", map[string]any{"municipalityId": m.ID, "title": map[string]string{"it": "Forum"}, "status": "open"}, &f); s != 201 {
+		t.Fatalf("forum: %d", s)
+	}
+	var p struct{ ID string }
+	if s := ca.call("POST", "/api/v1/forums/"+f.ID+"/proposals", map[string]any{"organisationId": org.ID, "title": "Sulla piazza", "body": "Panchine.", "language": "it", "category": "culture"}, &p); s != 201 {
+		t.Fatalf("proposal: %d", s)
+	}
+	cb.call("POST", "/api/v1/auth/register", map[string]any{"email": "b@example.org", "password": "a long enough password", "displayName": "B", "language": "it"}, nil)
+	cb.call("PUT", "/api/v1/proposals/"+p.ID+"/support", nil, nil)
+	waitFor(t, "node B lists the proposal with its support, node A counts it", func() bool {
+		var pb, pa struct {
+			Items []struct {
+				ID       string
+				Supports int
+			}
+		}
+		cb.call("GET", "/api/v1/forums/"+f.ID+"/proposals", nil, &pb)
+		ca.call("GET", "/api/v1/forums/"+f.ID+"/proposals", nil, &pa)
+		return len(pb.Items) == 1 && pb.Items[0].ID == p.ID && pb.Items[0].Supports == 1 && len(pa.Items) == 1 && pa.Items[0].Supports == 1
+	})
+}

@@ -96,6 +96,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := hub.Start(runCtx); err != nil {
 		return err
 	}
+	// Every node keeps its read model current with the other nodes' writes; after a broker
+	// outage it rebuilds it from the store.
+	if err := hub.Listen(runCtx, app.CatalogRoom, realtime.Listener{
+		OnEvent: func(ev realtime.Event) { a.ApplyCatalogEvent(runCtx, ev.Data) },
+		OnReset: func() {
+			if _, err := a.LoadCatalog(runCtx); err != nil {
+				log.Error("reloading proposals after a broker outage", "err", err)
+			}
+		},
+	}); err != nil {
+		return fmt.Errorf("following the catalogue: %w", err)
+	}
 
 	dist, err := fs.Sub(frontend.Dist, "dist")
 	if err != nil {

@@ -109,7 +109,7 @@ func (a *App) Answer(ctx context.Context, p *insieme.Principal, proposalID strin
 		if pr, err = a.store.UpdateProposal(ctx, pr.ID, upd, now); err != nil {
 			return nil, err
 		}
-		a.catalog.Put(catalog.FromProposal(pr))
+		a.catalogPut(ctx, pr)
 	}
 	a.proposalChanged(ctx, "proposal.updated", pr, f)
 	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.timeline", "proposalId": pr.ID})
@@ -131,7 +131,7 @@ func (a *App) Overdue(ctx context.Context, p *insieme.Principal, forumID string)
 	cutoff := a.Now().Add(-time.Duration(f.AnswerDays) * 24 * time.Hour)
 	var entries []catalog.Entry
 	for cursor := ""; ; {
-		page, err := a.catalog.Query(catalog.Query{ForumID: f.ID, Status: insieme.ProposalSubmitted, Sort: "newest", Cursor: cursor, Limit: 100})
+		page, err := a.cat().Query(catalog.Query{ForumID: f.ID, Status: insieme.ProposalSubmitted, Sort: "newest", Cursor: cursor, Limit: 100})
 		if err != nil {
 			return nil, err
 		}

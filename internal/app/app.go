@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/insieme/insieme/internal/catalog"
@@ -67,8 +68,8 @@ type App struct {
 	hasher     *PasswordHasher
 	dummyHash  string // verified against when an email is unknown, so timing does not tell
 	personal   []PersonalData
-	catalog    *catalog.Catalog // the per-node read model of proposals
-	tasks      sync.WaitGroup   // background work started by requests (Wait drains it)
+	catalog    atomic.Pointer[catalog.Catalog] // the per-node read model of proposals
+	tasks      sync.WaitGroup                  // background work started by requests (Wait drains it)
 	markup     *markup.Renderer
 }
 
@@ -93,7 +94,7 @@ func New(d Deps) *App {
 	}
 	a.dummyHash = a.hasher.Hash(newSecret())
 	a.personal = a.corePersonalData()
-	a.catalog = newCatalog()
+	a.catalog.Store(newCatalog())
 	a.markup = markup.New()
 	return a
 }

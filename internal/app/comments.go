@@ -163,7 +163,7 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	if err != nil {
 		return nil, err
 	}
-	a.catalog.SetCounts(counted.ID, counted.Supports, counted.Comments)
+	a.catalogCounts(ctx, counted)
 	public, err := a.commentView(ctx, nil, &c, false, map[string]PersonView{})
 	if err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/insieme/insieme/internal/catalog"
 	"github.com/insieme/insieme/internal/insieme"
 )
 
@@ -222,7 +221,7 @@ func (a *App) setHidden(ctx context.Context, t *target, hidden bool) error {
 	if err != nil {
 		return err
 	}
-	a.catalog.Put(catalog.FromProposal(pr))
+	a.catalogPut(ctx, pr)
 	kind := "proposal.hidden"
 	if !hidden {
 		kind = "proposal.updated"

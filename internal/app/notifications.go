@@ -76,7 +76,7 @@ func (a *App) MyNotifications(ctx context.Context, p *insieme.Principal) (*Notif
 		n := in.Notifications[i]
 		title, ok := titles[n.ProposalID]
 		if !ok {
-			if e, found := a.catalog.Get(n.ProposalID); found {
+			if e, found := a.cat().Get(n.ProposalID); found {
 				title = e.Title
 			}
 			titles[n.ProposalID] = title

@@ -60,7 +60,7 @@ func (a *App) ForumOpenData(ctx context.Context, p *insieme.Principal, forumID s
 	}
 	orgs := map[string]string{}
 	for cursor := ""; ; {
-		page, err := a.catalog.Query(catalog.Query{ForumID: f.ID, Sort: "newest", Cursor: cursor, Limit: 100})
+		page, err := a.cat().Query(catalog.Query{ForumID: f.ID, Sort: "newest", Cursor: cursor, Limit: 100})
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -64,15 +65,60 @@ type ProposalPage struct {
 // newCatalog builds the empty read model.
 func newCatalog() *catalog.Catalog { return catalog.New(search.Match) }
 
-// LoadCatalog fills the read model from the store; serve calls it once at start.
+// LoadCatalog (re)builds the read model from the store: at start, and after a broker outage
+// when other nodes' changes may have been missed. The new catalogue replaces the old at once.
 func (a *App) LoadCatalog(ctx context.Context) (int, error) {
+	fresh := newCatalog()
 	n := 0
 	err := a.store.AllProposals(ctx, func(p *insieme.Proposal) error {
-		a.catalog.Put(catalog.FromProposal(p))
+		fresh.Put(catalog.FromProposal(p))
 		n++
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	a.catalog.Store(fresh)
+	return n, nil
+}
+
+// CatalogRoom carries every node's changes to the read model (see ApplyCatalogEvent).
+const CatalogRoom = "system:catalog"
+
+// catalogEvent says a proposal changed. Nodes re-read it from the store by _id rather than
+// trust the event's order: whichever event comes last, the read model ends at the stored
+// state.
+type catalogEvent struct {
+	ID string `json:"id"`
+}
+
+func (a *App) cat() *catalog.Catalog { return a.catalog.Load() }
+
+// catalogPut updates this node's read model at once and tells every node.
+func (a *App) catalogPut(ctx context.Context, pr *insieme.Proposal) {
+	a.cat().Put(catalog.FromProposal(pr))
+	a.publish(ctx, CatalogRoom, catalogEvent{ID: pr.ID})
+}
+
+// catalogCounts updates a proposal's counts here at once and tells every node.
+func (a *App) catalogCounts(ctx context.Context, pr *insieme.Proposal) {
+	a.cat().SetCounts(pr.ID, pr.Supports, pr.Comments)
+	a.publish(ctx, CatalogRoom, catalogEvent{ID: pr.ID})
+}
+
+// ApplyCatalogEvent refreshes one proposal of the read model from the store.
+func (a *App) ApplyCatalogEvent(ctx context.Context, data []byte) {
+	var ev catalogEvent
+	if err := json.Unmarshal(data, &ev); err != nil || ev.ID == "" {
+		a.log.Warn("catalog event not understood", "err", err)
+		return
+	}
+	pr, err := a.store.Proposal(ctx, ev.ID)
+	if err != nil {
+		a.log.Warn("catalog refresh failed", "proposal", ev.ID, "err", err)
+		return
+	}
+	a.cat().Put(catalog.FromProposal(pr))
 }
 
 func dueAt(p *insieme.Proposal, f *insieme.Forum) time.Time {
@@ -203,7 +249,7 @@ func (a *App) CreateProposal(ctx context.Context, p *insieme.Principal, forumID 
 	if err := a.store.CreateProposal(ctx, pr); err != nil {
 		return nil, err
 	}
-	a.catalog.Put(catalog.FromProposal(pr))
+	a.catalogPut(ctx, pr)
 	if err := a.store.Follow(ctx, pr.ID, p.AccountID); err != nil {
 		a.log.Warn("author not following", "proposal", pr.ID, "err", err)
 	}
@@ -314,7 +360,7 @@ func (a *App) Proposals(ctx context.Context, p *insieme.Principal, forumID strin
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, err := a.catalog.Query(catalog.Query{ForumID: f.ID, Terms: search.Query(q.Text), Category: q.Category, Status: q.Status,
+	page, err := a.cat().Query(catalog.Query{ForumID: f.ID, Terms: search.Query(q.Text), Category: q.Category, Status: q.Status,
 		Language: q.Language, OrgID: q.OrgID, Sort: q.Sort, Seed: q.Seed, Cursor: q.Cursor, Limit: q.Limit})
 	if errors.Is(err, catalog.ErrBadCursor) {
 		return nil, insieme.FieldError("cursor", insieme.FInvalidValue)
@@ -394,7 +440,7 @@ func (a *App) UpdateProposal(ctx context.Context, p *insieme.Principal, id strin
 	if err != nil {
 		return nil, err
 	}
-	a.catalog.Put(catalog.FromProposal(pr))
+	a.catalogPut(ctx, pr)
 	a.proposalChanged(ctx, "proposal.updated", pr, f)
 	return a.proposalView(ctx, p, pr, f)
 }
@@ -460,7 +506,7 @@ func (a *App) countSupport(ctx context.Context, id string, f *insieme.Forum, del
 	if err != nil {
 		return nil, err
 	}
-	a.catalog.SetCounts(pr.ID, pr.Supports, pr.Comments)
+	a.catalogCounts(ctx, pr)
 	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.counts", "id": pr.ID, "supports": pr.Supports, "comments": pr.Comments})
 	return &SupportResult{Supported: supported, Supports: pr.Supports}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/insieme/insieme/internal/catalog"
 	"github.com/insieme/insieme/internal/insieme"
 	"github.com/insieme/insieme/internal/markup"
 	"github.com/insieme/insieme/internal/search"
@@ -117,7 +116,7 @@ func (a *App) Translate(ctx context.Context, p *insieme.Principal, proposalID st
 	if pr, err = a.store.UpdateProposal(ctx, pr.ID, insieme.ProposalUpdate{Tokens: &tokens}, pr.UpdatedAt); err != nil {
 		return nil, err
 	}
-	a.catalog.Put(catalog.FromProposal(pr))
+	a.catalogPut(ctx, pr)
 	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.translated", "proposalId": pr.ID, "language": in.Language})
 	acct, _ := a.store.Account(ctx, p.AccountID)
 	return &TranslationView{Language: t.Language, Title: t.Title, BodyHTML: t.BodyHTML, Translator: personView(acct), UpdatedAt: now}, nil

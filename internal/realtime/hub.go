@@ -39,6 +39,9 @@ type Hub struct {
 	closing     bool
 
 	slowDropped atomic.Uint64
+
+	lmu       sync.RWMutex
+	listeners map[string][]*listening // rooms followed inside the node (Listen)
 }
 
 // Stats are a hub's gauges and counters, for metrics.

@@ -117,6 +117,7 @@ func (h *Hub) release(r *room) {
 // deliver is the broker's delivery function: it encodes the event once and queues the same
 // frame for every live local client of the room.
 func (h *Hub) deliver(ev Event) {
+	h.tellListeners(ev)
 	frame := eventFrame(ev)
 	pe := pendingEvent{epoch: ev.Epoch, seq: ev.Seq, frame: frame}
 	sh := h.shardFor(ev.Room)
@@ -167,6 +168,7 @@ func (h *Hub) buffer(s *sub, pe pendingEvent) {
 
 // reset is the broker's reset function: every local client of the room gets a resync.
 func (h *Hub) reset(name string) {
+	h.resetListeners(name)
 	sh := h.shardFor(name)
 	sh.mu.Lock()
 	r := sh.rooms[name]
