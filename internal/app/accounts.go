@@ -222,6 +222,7 @@ func (a *App) UpdateMe(ctx context.Context, p *insieme.Principal, in UpdateMeInp
 	if err != nil {
 		return nil, err
 	}
+	a.names.forget(acct.ID)
 	a.publish(ctx, "participant:"+acct.ID, map[string]any{"type": "account.updated"})
 	return userView(acct), nil
 }
@@ -393,6 +394,7 @@ func (a *App) erase(ctx context.Context, acct *insieme.Account) error {
 	if err := a.store.EraseAccount(ctx, acct.ID, a.Now()); err != nil {
 		return err
 	}
+	a.names.forget(acct.ID)
 	a.live.DisconnectPrincipal(acct.ID, CloseSignedOut)
 	return nil
 }

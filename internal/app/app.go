@@ -71,6 +71,8 @@ type App struct {
 	catalog    atomic.Pointer[catalog.Catalog] // the per-node read model of proposals
 	tasks      sync.WaitGroup                  // background work started by requests (Wait drains it)
 	markup     *markup.Renderer
+	names      names       // cached names for list pages
+	threads    threadCache // recently read comment threads
 }
 
 // New builds the app.

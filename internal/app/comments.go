@@ -35,11 +35,10 @@ func (a *App) commentView(ctx context.Context, p *insieme.Principal, c *insieme.
 		v.BodyHTML = c.BodyHTML
 		pv, ok := names[c.AuthorID]
 		if !ok {
-			acct, err := a.store.Account(ctx, c.AuthorID)
-			if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+			var err error
+			if pv, err = a.person(ctx, c.AuthorID); err != nil {
 				return v, err
 			}
-			pv = personView(acct)
 			names[c.AuthorID] = pv
 		}
 		v.Author = &pv
@@ -55,7 +54,7 @@ func (a *App) Comments(ctx context.Context, p *insieme.Principal, proposalID str
 	if err != nil {
 		return nil, err
 	}
-	t, err := a.store.Thread(ctx, proposalID)
+	t, err := a.readThread(ctx, proposalID)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +158,7 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	if _, err := a.store.AppendComment(ctx, pr.ID, f.ID, c); err != nil {
 		return nil, err
 	}
+	a.threads.drop(pr.ID) // every node drops it on the counts' catalogue event below
 	counted, err := a.store.AddToCounts(ctx, pr.ID, 0, 1)
 	if err != nil {
 		return nil, err
@@ -199,6 +199,9 @@ func (a *App) changeComment(ctx context.Context, commentID string, change func(t
 		err = a.store.SaveThread(ctx, t)
 		if insieme.ErrorCode(err) == insieme.ECONFLICT && attempt < 5 {
 			continue
+		}
+		if err == nil {
+			a.threadChanged(ctx, proposalID)
 		}
 		return t, c, err
 	}

@@ -242,6 +242,7 @@ func (a *App) orgFor(ctx context.Context, p *insieme.Principal, id string) (*ins
 
 // orgChanged tells the organisation's live room; its snapshot is the public view.
 func (a *App) orgChanged(ctx context.Context, id string) {
+	a.names.forget(id)
 	o, err := a.Organisation(ctx, nil, id)
 	if err != nil {
 		return

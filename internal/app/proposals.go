@@ -113,6 +113,7 @@ func (a *App) ApplyCatalogEvent(ctx context.Context, data []byte) {
 		a.log.Warn("catalog event not understood", "err", err)
 		return
 	}
+	a.threads.drop(ev.ID)
 	pr, err := a.store.Proposal(ctx, ev.ID)
 	if err != nil {
 		a.log.Warn("catalog refresh failed", "proposal", ev.ID, "err", err)
@@ -130,16 +131,12 @@ func (a *App) summary(ctx context.Context, p *insieme.Proposal, f *insieme.Forum
 		Status: p.Status, Supports: p.Supports, Comments: p.Comments, Hidden: p.Hidden, CreatedAt: p.CreatedAt,
 		AnsweredAt: p.AnsweredAt, DueAt: dueAt(p, f)}
 	s.Overdue = p.AnsweredAt == nil && p.Status == insieme.ProposalSubmitted && a.Now().After(s.DueAt)
-	acct, err := a.store.Account(ctx, p.AuthorID)
-	if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+	var err error
+	if s.Author, err = a.person(ctx, p.AuthorID); err != nil {
 		return s, err
 	}
-	s.Author = personView(acct)
 	if p.OrgID != "" {
-		o, err := a.store.Organisation(ctx, p.OrgID)
-		if err == nil {
-			s.Organisation = &OrgRef{ID: o.ID, Name: o.Name, Verified: o.Verified}
-		} else if insieme.ErrorCode(err) != insieme.ENOTFOUND {
+		if s.Organisation, err = a.orgRef(ctx, p.OrgID); err != nil {
 			return s, err
 		}
 	}

@@ -211,3 +211,13 @@ func (e *env) lastLink(email, kind string) string {
 	e.t.Fatalf("no %s mail to %s", kind, email)
 	return ""
 }
+
+// loadTestConfig is the default configuration with a generous sign-in limit.
+func loadTestConfig() (config.Config, error) {
+	return config.Load(func(k string) string {
+		if k == "INSIEME_LOGIN_PER_MINUTE" {
+			return "1000"
+		}
+		return ""
+	})
+}
