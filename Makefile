@@ -113,8 +113,10 @@ test-e2e: build
 	cd frontend && $(NPM) run e2e
 
 ## bench: Go benchmarks (load runs against a server will join here).
+# BENCH_FERRETDB_PG (a PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/test) adds the
+# FerretDB-over-PostgreSQL runs of the forum read benchmarks.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 300x ./...
 
 fmt:
 	gofmt -w $(GO_FILES)
