@@ -248,7 +248,7 @@ describe('Insieme in the browser', () => {
           await go(p, '/');
           await p.selectOption('#language-switcher', lang);
           await p.waitForSelector(`html[lang="${lang}"][dir="${lang === 'ar' ? 'rtl' : 'ltr'}"]`);
-          for (const path of ['/', '/signup', '/privacy', '/organisations']) {
+          for (const path of ['/', '/signup', '/privacy', '/organisations', '/forums']) {
             await go(p, path);
             await p.waitForSelector(`html[lang="${lang}"]`);
             await checkFits(p, `${path} in ${lang}`);

@@ -171,3 +171,35 @@ export async function shot(page, name) {
     return null;
   }
 }
+
+/** api calls the JSON API from inside a page (its cookie and its Origin), returning {status, body}. */
+export async function api(page, method, path, body) {
+  return page.evaluate(
+    async ([method, path, body]) => {
+      const init = { method, headers: { Accept: 'application/json' } };
+      if (body !== undefined) {
+        init.headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(body);
+      }
+      const r = await fetch('/api/v1' + path, init);
+      const text = await r.text();
+      let data = null;
+      try {
+        data = text ? JSON.parse(text) : null;
+      } catch {
+        data = text;
+      }
+      return { status: r.status, body: data };
+    },
+    [method, path, body],
+  );
+}
+
+/** fits asserts that the page does not overflow horizontally (360 px phones). */
+export async function fits(page, where) {
+  const { scroll, client } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    client: document.documentElement.clientWidth,
+  }));
+  if (scroll > client + 1) throw new Error(`${where} overflows horizontally at ${client}px (scrollWidth ${scroll})`);
+}

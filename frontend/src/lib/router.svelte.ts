@@ -42,6 +42,19 @@ export function navigate(href: string, opts: { replace?: boolean } = {}): void {
   if (!url.hash) window.scrollTo(0, 0);
 }
 
+/**
+ * replaceQuery puts a page's own state (search text, filters) in the address without a new
+ * history entry and without a navigation: the page stays as it is, and a reload or a shared link
+ * opens it the same way.
+ */
+export function replaceQuery(params: URLSearchParams): void {
+  const qs = params.toString();
+  const url = location.pathname + (qs ? `?${qs}` : '') + location.hash;
+  if (url === location.pathname + location.search + location.hash) return;
+  history.replaceState(history.state, '', url);
+  route.search = new URLSearchParams(qs);
+}
+
 /** param reads a value from the query (?token=...) or, failing that, the hash (#token=...). */
 export function param(name: string): string | null {
   const q = route.search.get(name);
@@ -104,6 +117,9 @@ const table: Array<[RegExp, string, string[]]> = [
   [/^\/organisations\/([^/]+)\/?$/, 'organisation', ['id']],
   [/^\/invitations\/?$/, 'invitations', []],
   [/^\/invite\/?$/, 'invite', []],
+  [/^\/forums\/?$/, 'forums', []],
+  [/^\/forums\/([^/]+)\/?$/, 'forum', ['id']],
+  [/^\/proposals\/([^/]+)\/?$/, 'proposal', ['id']],
   [/^\/admin\/?$/, 'admin', []],
   [/^\/privacy\/?$/, 'privacy', []],
 ];
