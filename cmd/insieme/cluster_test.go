@@ -183,9 +183,10 @@ func (c *cluster) node() string {
 
 // live is a websocket client of the live-room protocol.
 type live struct {
-	t    *testing.T
-	conn *websocket.Conn
-	msgs chan map[string]any
+	t       *testing.T
+	conn    *websocket.Conn
+	msgs    chan map[string]any
+	readErr error // why reading stopped; set before msgs is closed
 }
 
 func dial(t *testing.T, base string, header http.Header) (*live, *http.Response, error) {
@@ -203,6 +204,7 @@ func dial(t *testing.T, base string, header http.Header) (*live, *http.Response,
 		for {
 			_, b, err := conn.ReadMessage()
 			if err != nil {
+				l.readErr = err
 				return
 			}
 			var m map[string]any
@@ -464,4 +466,51 @@ func TestReadModelFollowsTheOtherNode(t *testing.T) {
 		ca.call("GET", "/api/v1/forums/"+f.ID+"/proposals", nil, &pa)
 		return len(pb.Items) == 1 && pb.Items[0].ID == p.ID && pb.Items[0].Supports == 1 && len(pa.Items) == 1 && pa.Items[0].Supports == 1
 	})
+}
+
+// A suspension on one node closes the person's live connections on the other.
+func TestSuspensionClosesSocketsOnEveryNode(t *testing.T) {
+	c := newCluster(t)
+	a, b := c.node(), c.node()
+	self, _ := os.Executable()
+	cmd := exec.Command(self, "admin", "create", "--email", "admin@example.org", "--password-stdin")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1", "MONGODB_URI="+c.uri, "MONGODB_DATABASE=cluster", "INSIEME_LOG_LEVEL=warn")
+	cmd.Stdin = strings.NewReader("a long admin password\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("admin create: %v %s", err, out)
+	}
+	admin := newClient(t, a)
+	admin.call("POST", "/api/v1/auth/login", map[string]any{"email": "admin@example.org", "password": "a long admin password"}, nil)
+	person := newClient(t, b)
+	var u struct{ ID string }
+	person.call("POST", "/api/v1/auth/register", map[string]any{"email": "p@example.org", "password": "a long enough password", "displayName": "P", "language": "it"}, &u)
+	secret := ""
+	req, _ := http.NewRequest("GET", b, nil)
+	for _, ck := range person.http.Jar.Cookies(req.URL) {
+		if ck.Name == "insieme_session" {
+			secret = ck.Value
+		}
+	}
+	l, _, err := dial(t, b, http.Header{"Origin": {b}, "Cookie": {"insieme_session=" + secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.next("hello")
+	if s := admin.call("POST", "/api/v1/admin/accounts/"+u.ID+"/suspend", map[string]any{"suspended": true}, nil); s != 204 {
+		t.Fatalf("suspend: %d", s)
+	}
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case _, ok := <-l.msgs:
+			if !ok {
+				if !websocket.IsCloseError(l.readErr, 4003) {
+					t.Fatalf("closed with %v, want 4003", l.readErr)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("the suspended person's socket on the other node stayed open")
+		}
+	}
 }

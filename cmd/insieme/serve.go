@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -108,6 +109,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}); err != nil {
 		return fmt.Errorf("following the catalogue: %w", err)
 	}
+	// A suspension or an erasure closes the person's live connections on every node.
+	if err := hub.Listen(runCtx, disconnectRoom, realtime.Listener{
+		OnEvent: func(ev realtime.Event) {
+			var d disconnect
+			if json.Unmarshal(ev.Data, &d) == nil && d.Principal != "" {
+				hub.DisconnectPrincipal(d.Principal, d.Code)
+			}
+		},
+	}); err != nil {
+		return fmt.Errorf("following disconnections: %w", err)
+	}
 
 	dist, err := fs.Sub(frontend.Dist, "dist")
 	if err != nil {
@@ -191,9 +203,25 @@ func (l *liveAdapter) Publish(ctx context.Context, room string, data any) error 
 	return err
 }
 
-func (l *liveAdapter) DisconnectPrincipal(id string, code int) { l.hub.DisconnectPrincipal(id, code) }
-func (l *liveAdapter) Connections() int                        { return l.hub.Stats().Connections }
-func (l *liveAdapter) BrokerUp() bool                          { return l.hub.BrokerState() == "up" }
+// DisconnectPrincipal closes the person's connections here at once, and on the other nodes
+// through the broker.
+func (l *liveAdapter) DisconnectPrincipal(id string, code int) {
+	l.hub.DisconnectPrincipal(id, code)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = l.hub.Publish(ctx, disconnectRoom, disconnect{Principal: id, Code: code})
+}
+
+// disconnectRoom carries disconnections between nodes.
+const disconnectRoom = "system:disconnect"
+
+type disconnect struct {
+	Principal string `json:"principal"`
+	Code      int    `json:"code"`
+}
+
+func (l *liveAdapter) Connections() int { return l.hub.Stats().Connections }
+func (l *liveAdapter) BrokerUp() bool   { return l.hub.BrokerState() == "up" }
 
 // redisLog hands go-redis's messages to slog.
 type redisLog struct{ log *slog.Logger }
