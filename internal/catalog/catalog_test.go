@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -355,6 +357,7 @@ func TestPagingWhileNewEntriesArrive(t *testing.T) {
 	c.Put(Entry{ID: "elsewhere", ForumID: "g", CreatedAt: at(1)})
 
 	stop := make(chan struct{})
+	var added atomic.Int64
 	var wg sync.WaitGroup
 	wg.Go(func() { // new proposals, and counts changing on old ones
 		now := at(n)
@@ -367,6 +370,7 @@ func TestPagingWhileNewEntriesArrive(t *testing.T) {
 			now = now.Add(time.Second)
 			c.Put(Entry{ID: fmt.Sprintf("new-%06d", i), ForumID: "f", CreatedAt: now})
 			c.SetCounts(original[i%n], i%11, i%3)
+			added.Add(1)
 		}
 	})
 	wg.Go(func() { // other forums keep changing too
@@ -384,7 +388,7 @@ func TestPagingWhileNewEntriesArrive(t *testing.T) {
 	seen := make(map[string]int)
 	q := Query{ForumID: "f", Limit: 20}
 	var order []string
-	for {
+	for pages := int64(1); ; pages++ {
 		p := mustQuery(t, c, q)
 		for _, e := range p.Items {
 			seen[e.ID]++
@@ -394,6 +398,9 @@ func TestPagingWhileNewEntriesArrive(t *testing.T) {
 			break
 		}
 		q.Cursor = p.Next
+		for added.Load() < 2*pages { // new proposals arrive between every two pages
+			runtime.Gosched()
+		}
 	}
 	close(stop)
 	wg.Wait()

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -251,6 +252,36 @@ func TestTokensKeptAsGiven(t *testing.T) {
 		got, _ := c.Get("a")
 		if !slices.Equal(got.Tokens, tokens) || (got.Tokens == nil) != (tokens == nil) {
 			t.Fatalf("Get after Put(%#v) = %#v", tokens, got.Tokens)
+		}
+	}
+}
+
+// TestReadersSortConcurrently starts many readers on forums loaded out of order: one of them
+// sorts each forum in, under the read lock; all must see the same pages (run with -race).
+func TestReadersSortConcurrently(t *testing.T) {
+	c := New(nil)
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, i := range r.Perm(2000) {
+		c.Put(Entry{ID: fmt.Sprintf("p%04d", i), ForumID: fmt.Sprintf("f%d", i%4), Tokens: []string{"x", fmt.Sprint(i % 7)}, CreatedAt: at(i)})
+	}
+	var wg sync.WaitGroup
+	results := make([][]string, 8)
+	for g := range results {
+		wg.Go(func() {
+			q := Query{ForumID: fmt.Sprintf("f%d", g%4), Limit: 50}
+			if g%2 == 1 {
+				q.Terms = []string{"x"}
+			}
+			results[g] = all(t, c, q)
+		})
+	}
+	wg.Wait()
+	for g, got := range results {
+		if len(got) != 500 || !slices.IsSortedFunc(got, func(a, b string) int { return strings.Compare(b, a) }) {
+			t.Fatalf("reader %d: %d entries, sorted newest first: %v", g, len(got), slices.IsSortedFunc(got, func(a, b string) int { return strings.Compare(b, a) }))
+		}
+		if g >= 4 && !slices.Equal(got, results[g-4]) {
+			t.Fatalf("readers %d and %d disagree", g, g-4)
 		}
 	}
 }

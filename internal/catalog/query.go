@@ -214,13 +214,14 @@ func (c *Catalog) Query(q Query) (Page, error) {
 		if f == nil {
 			return Page{Items: []Entry{}}, nil
 		}
+		f.ready()
 		if len(q.Terms) > 0 {
-			bits, any := c.compileTerms(f, q.Terms)
-			defer c.bits.Put(bits)
-			if !any {
+			pooled, bits := c.compileTerms(f, q.Terms)
+			defer c.bits.Put(pooled)
+			if bits == nil {
 				return Page{Items: []Entry{}}, nil
 			}
-			fl.bits = *bits
+			fl.bits = bits
 		}
 		if mode == modeNewest {
 			found, total = c.walkNewest(f, &fl, after, limit+1)
@@ -254,13 +255,13 @@ func (c *Catalog) Query(q Query) (Page, error) {
 	return p, nil
 }
 
-// compileTerms returns the set of the forum's entries matching every term (a pooled bit set
-// by ord, to give back to c.bits) and whether it has any: for each term, match picks among
-// the vocabulary tokens that may match it (see vocab.candidates) those present in the forum,
-// and their postings are united; the terms' sets are intersected.
-func (c *Catalog) compileTerms(f *forum, terms []string) (*[]uint64, bool) {
+// compileTerms returns the set of the forum's entries matching every term, a bit set by ord
+// (nil when it is empty), and the pooled buffer holding it, to give back to c.bits. For each
+// term, match picks among the vocabulary tokens that may match it (see vocab.candidates)
+// and their postings in the forum are united; the terms' sets are intersected.
+func (c *Catalog) compileTerms(f *forum, terms []string) (pooled *[]uint64, bits []uint64) {
 	words := (len(c.items) + 63) / 64
-	pooled, _ := c.bits.Get().(*[]uint64)
+	pooled, _ = c.bits.Get().(*[]uint64)
 	if pooled == nil {
 		pooled = new([]uint64)
 	}
@@ -299,10 +300,10 @@ func (c *Catalog) compileTerms(f *forum, terms []string) (*[]uint64, bool) {
 			}
 		}
 		if any == 0 {
-			return pooled, false
+			return pooled, nil
 		}
 	}
-	return pooled, true
+	return pooled, acc
 }
 
 // walkNewest pages a forum in its stored order: a binary search to the cursor, then a walk
