@@ -39,8 +39,11 @@ function run(bin, args, env, input) {
   });
 }
 
-/** startServer runs `insieme serve` on a free port with a fresh data dir and an admin account. */
-export async function startServer() {
+/**
+ * startServer runs `insieme serve` on a free port with a fresh data dir and an admin account.
+ * `opts.env` adds environment variables (e.g. `{ INSIEME_DEV_CLOCK: 'true' }`).
+ */
+export async function startServer(opts = {}) {
   const bin = resolve(frontendDir, process.env.INSIEME_BIN || '../bin/insieme');
   if (!existsSync(bin)) {
     throw new Error(`no server binary at ${bin}: build it first (cd .. && go build -o bin/insieme ./cmd/insieme) or set INSIEME_BIN`);
@@ -55,6 +58,7 @@ export async function startServer() {
     INSIEME_DATA_DIR: dataDir,
     INSIEME_METRICS_ADDR: 'off',
     INSIEME_LOG_FORMAT: 'text',
+    ...(opts.env ?? {}),
   };
   await run(bin, ['admin', 'create', '--email', ADMIN_EMAIL, '--password-stdin'], env, `${ADMIN_PASSWORD}\n`);
 

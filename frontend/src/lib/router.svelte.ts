@@ -119,7 +119,11 @@ const table: Array<[RegExp, string, string[]]> = [
   [/^\/invite\/?$/, 'invite', []],
   [/^\/forums\/?$/, 'forums', []],
   [/^\/forums\/([^/]+)\/?$/, 'forum', ['id']],
+  [/^\/forums\/([^/]+)\/moderation\/?$/, 'moderationQueue', ['id']],
+  [/^\/forums\/([^/]+)\/overdue\/?$/, 'overdue', ['id']],
   [/^\/proposals\/([^/]+)\/?$/, 'proposal', ['id']],
+  [/^\/notifications\/?$/, 'notifications', []],
+  [/^\/moderation\/([^/]+)\/?$/, 'moderationCase', ['id']],
   [/^\/admin\/?$/, 'admin', []],
   [/^\/privacy\/?$/, 'privacy', []],
 ];

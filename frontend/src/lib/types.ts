@@ -138,6 +138,113 @@ export interface Proposal extends ProposalSummary {
   supported: boolean;
   canEdit?: boolean;
   canAnswer?: boolean;
+  following?: boolean;
+  translations?: Translation[];
+  canTranslate?: boolean;
+}
+
+export interface Translation {
+  language: string;
+  title: string;
+  bodyHtml: string;
+  translator: Person;
+  machine?: boolean;
+  updatedAt: string;
+}
+
+export type Stance = 'for' | 'against' | 'neutral';
+
+export interface Comment {
+  id: string;
+  parentId?: string;
+  depth: number;
+  author?: Person;
+  /** sanitised HTML; empty when deleted or hidden */
+  bodyHtml: string;
+  stance: Stance;
+  deleted?: boolean;
+  hidden?: boolean;
+  createdAt: string;
+  editedAt?: string;
+  /** personal fields: only in answers to the person's own requests, never in live events */
+  mine?: boolean;
+  editable?: boolean;
+}
+
+export interface TimelineEntry {
+  id: string;
+  kind: 'status' | 'update';
+  status?: string;
+  textHtml: string;
+  by?: Person;
+  byOrganisation?: OrgRef;
+  createdAt: string;
+}
+
+export type NotificationKind = 'proposal.answer' | 'proposal.update' | 'comment.reply' | 'moderation';
+
+export interface NotificationItem {
+  id: string;
+  kind: NotificationKind;
+  proposalId: string;
+  proposalTitle: string;
+  commentId?: string;
+  caseId?: string;
+  status?: string;
+  createdAt: string;
+  unread: boolean;
+}
+
+export interface Notifications {
+  items: NotificationItem[];
+  unread: number;
+}
+
+/** Events of the private `participant:<id>` room. */
+export type ParticipantEvent =
+  | { type: 'notification'; notification: Partial<NotificationItem>; unread: number }
+  | { type: 'notification.read'; unread: number }
+  | { type: "invitation.received" | "account.updated" };
+
+export type ReportReason = 'spam' | 'offensive' | 'personal_data' | 'other';
+export type CaseStatus = 'open' | 'hidden' | 'restored' | 'dismissed';
+export type CaseAction = 'hide' | 'restore' | 'dismiss';
+
+export interface Case {
+  id: string;
+  kind: 'proposal' | 'comment';
+  targetId: string;
+  proposalId: string;
+  forumId: string;
+  status: CaseStatus;
+  reports: number;
+  countingReports: number;
+  reasons: string[];
+  reason?: string;
+  appeal?: string;
+  author?: Person;
+  title?: string;
+  bodyHtml?: string;
+  verifiedOrganisation?: boolean;
+  updatedAt: string;
+  notes?: { reason: string; note?: string }[];
+}
+
+export interface AuditEntry {
+  id: string;
+  actor?: Person;
+  action: 'hide' | 'restore' | 'dismiss' | 'auto_hide' | 'queue' | 'appeal';
+  caseId: string;
+  forumId: string;
+  reason?: string;
+  createdAt: string;
+}
+
+export interface Mediator {
+  id: string;
+  displayName: string;
+  former?: boolean;
+  since?: string;
 }
 
 export interface ProposalPage {
@@ -155,4 +262,6 @@ export interface SupportResult {
 export type ForumEvent =
   | { type: 'proposal.created' | 'proposal.updated'; proposal: ProposalSummary }
   | { type: 'proposal.counts'; id: string; supports: number; comments: number }
-  | { type: 'forum.updated'; forum: Forum };
+  | { type: 'forum.updated'; forum: Forum }
+  | { type: 'comment.created' | 'comment.updated'; proposalId: string; comment: Comment }
+  | { type: 'proposal.timeline'; proposalId: string };
