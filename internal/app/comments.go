@@ -15,6 +15,7 @@ type CommentView struct {
 	Depth     int         `json:"depth"`
 	Author    *PersonView `json:"author,omitempty"`
 	BodyHTML  string      `json:"bodyHtml"`
+	Body      string      `json:"body,omitempty"` // the markdown, for its author to edit
 	Stance    string      `json:"stance"`
 	Deleted   bool        `json:"deleted,omitempty"`
 	Hidden    bool        `json:"hidden,omitempty"`
@@ -45,6 +46,9 @@ func (a *App) commentView(ctx context.Context, p *insieme.Principal, c *insieme.
 	}
 	v.Mine = mine
 	v.Editable = mine && a.Now().Sub(c.CreatedAt) < insieme.CommentEditWindow
+	if v.Editable {
+		v.Body = c.Body
+	}
 	return v, nil
 }
 

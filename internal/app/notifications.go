@@ -44,7 +44,14 @@ func (a *App) notify(ctx context.Context, accountID string, n Notification) {
 		a.log.Warn("notification not stored", "account", accountID, "err", err)
 		return
 	}
-	a.publish(ctx, "participant:"+accountID, map[string]any{"type": "notification", "notification": n, "unread": in.Unread()})
+	last := in.Notifications[len(in.Notifications)-1]
+	title := ""
+	if e, ok := a.cat().Get(n.ProposalID); ok {
+		title = e.Title
+	}
+	view := NotificationView{ID: last.ID, Kind: last.Kind, ProposalID: last.ProposalID, ProposalTitle: title, CommentID: last.CommentID,
+		CaseID: last.CaseID, Status: last.Status, CreatedAt: last.CreatedAt, Unread: true}
+	a.publish(ctx, "participant:"+accountID, map[string]any{"type": "notification", "notification": view, "unread": in.Unread()})
 }
 
 // notifyFollowers tells every follower of a proposal but the one who acted.

@@ -108,7 +108,9 @@ func measure(b *testing.B, srv *Server, path string) {
 	}
 	b.StopTimer()
 	slices.Sort(durations)
-	ms := func(q float64) float64 { return float64(durations[int(q*float64(len(durations)-1))].Microseconds()) / 1000 }
+	ms := func(q float64) float64 {
+		return float64(durations[int(q*float64(len(durations)-1))].Microseconds()) / 1000
+	}
 	b.ReportMetric(ms(0.50), "p50-ms")
 	b.ReportMetric(ms(0.99), "p99-ms")
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,9 @@ func TestReportsHideACommentAndAModeratorRestoresIt(t *testing.T) {
 	fe.do("GET", "/api/v1/forums/"+fe.forum+"/moderation", fe.admin.secret, nil).json(t, &queue)
 	if len(queue) != 1 || queue[0].ID != caseID || queue[0].BodyHTML == "" || len(queue[0].Notes) != 6 {
 		t.Fatalf("queue: %+v", queue)
+	}
+	if r := fe.do("GET", "/api/v1/moderation/"+strings.ReplaceAll(caseID, ":", "%3A"), fe.admin.secret, nil); r.status != 200 {
+		t.Fatalf("an encoded case id: %d", r.status)
 	}
 	if r := fe.do("POST", "/api/v1/moderation/"+url.PathEscape(caseID)+"/decision", fe.admin.secret, map[string]any{"action": "restore"}); r.status != 400 {
 		t.Fatalf("a decision without a reason: %d", r.status)

@@ -1,13 +1,23 @@
 package web
 
 import (
+	"net/url"
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/insieme/insieme/internal/app"
 )
 
-// param copies a path parameter: fiber reuses the request's memory after the handler returns.
-func param(c *fiber.Ctx, name string) string { return string([]byte(c.Params(name))) }
+// param returns a path parameter, unescaped (a case id holds a ':' that clients may encode) and
+// copied: fiber reuses the request's memory after the handler returns.
+func param(c *fiber.Ctx, name string) string {
+	v := c.Params(name)
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return strings.Clone(v)
+}
 
 func (s *Server) organisations(c *fiber.Ctx) error {
 	os, err := s.app.Organisations(c.UserContext(), c.Query("kind"))
