@@ -43,6 +43,7 @@ const LinkRel = "nofollow ugc noopener"
 type Renderer struct {
 	md     goldmark.Markdown
 	policy *bluemonday.Policy
+	plain  goldmark.Markdown // without tables, for sources whose tables would blow up
 }
 
 // New builds the Markdown converter and the sanitising policy once.
@@ -55,6 +56,11 @@ func New() *Renderer {
 		),
 		// No html.WithUnsafe: raw HTML in the source is replaced by a
 		// comment, which the policy then strips.
+		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(rewrite{}, 100))),
+	)
+
+	plain := goldmark.New(
+		goldmark.WithExtensions(extension.Linkify, extension.Strikethrough),
 		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(rewrite{}, 100))),
 	)
 
@@ -72,21 +78,46 @@ func New() *Renderer {
 	// an <a> without attributes is removed, its text kept); Markdown widens
 	// the rel afterwards, since bluemonday has no option for "ugc".
 	p.RequireNoFollowOnLinks(true)
-	return &Renderer{md: md, policy: p}
+	return &Renderer{md: md, policy: p, plain: plain}
 }
 
 // Markdown renders src to sanitised HTML.
 func (r *Renderer) Markdown(src string) string {
 	var buf bytes.Buffer
 	src = strings.ToValidUTF8(src, "\uFFFD")
-	if err := r.md.Convert([]byte(src), &buf); err != nil {
+	// A table pads every row to its header's width, so a few pipes can make megabytes of
+	// HTML: wide tables, or tables that grow the output far beyond the source, are rendered
+	// as plain text instead.
+	md := r.md
+	if maxPipesPerLine(src) > maxTableColumns {
+		md = r.plain
+	}
+	if err := md.Convert([]byte(src), &buf); err != nil {
 		return "" // only a failing writer errors, and bytes.Buffer never fails
+	}
+	if md == r.md && buf.Len() > maxGrowth*len(src)+4096 {
+		buf.Reset()
+		_ = r.plain.Convert([]byte(src), &buf)
 	}
 	out := r.policy.SanitizeBytes(buf.Bytes())
 	// Safe as a plain replace: bluemonday escapes quotes in text and in
 	// attribute values, so this string can only be the rel it added.
 	out = bytes.ReplaceAll(out, []byte(` rel="nofollow"`), []byte(` rel="`+LinkRel+`"`))
 	return string(out)
+}
+
+// Bounds on tables (see Markdown).
+const (
+	maxTableColumns = 20
+	maxGrowth       = 8
+)
+
+func maxPipesPerLine(s string) int {
+	most := 0
+	for _, line := range strings.Split(s, "\n") {
+		most = max(most, strings.Count(line, "|"))
+	}
+	return most
 }
 
 // rewrite shifts headings down and replaces images by their alt text.

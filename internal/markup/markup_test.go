@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -315,4 +316,20 @@ func FuzzPlainText(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q", out, again)
 		}
 	})
+}
+
+// A table's padding must not turn a small source into megabytes of HTML.
+func TestTablesCannotAmplify(t *testing.T) {
+	r := New()
+	wide := "|" + strings.Repeat(" a |", 2000) + "\n|" + strings.Repeat("---|", 2000) + "\n" + strings.Repeat("|\n", 5000)
+	long := "| a | b | c | d | e | f | g | h | i | j | k | l | m | n | o | p | q | r |\n|" + strings.Repeat("---|", 18) + "\n" + strings.Repeat("|\n", 9000)
+	for name, src := range map[string]string{"wide": wide, "long": long} {
+		out := r.Markdown(src)
+		if len(out) > maxGrowth*len(src)+4096 {
+			t.Errorf("%s: %d bytes of source became %d bytes of HTML", name, len(src), len(out))
+		}
+	}
+	if out := r.Markdown("| a | b |\n|---|---|\n| 1 | 2 |\n"); !strings.Contains(out, "<table>") {
+		t.Errorf("a small table is no longer a table: %s", out)
+	}
 }
