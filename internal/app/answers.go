@@ -112,7 +112,9 @@ func (a *App) Answer(ctx context.Context, p *insieme.Principal, proposalID strin
 		a.catalogPut(ctx, pr)
 	}
 	a.proposalChanged(ctx, "proposal.updated", pr, f)
-	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.timeline", "proposalId": pr.ID})
+	if !pr.Hidden {
+		a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.timeline", "proposalId": pr.ID})
+	}
 	kind := "proposal.update"
 	if in.Status != "" {
 		kind = "proposal.answer"

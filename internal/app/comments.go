@@ -172,8 +172,11 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	if err != nil {
 		return nil, err
 	}
-	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "comment.created", "proposalId": pr.ID, "comment": public})
-	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.counts", "id": counted.ID, "supports": counted.Supports, "comments": counted.Comments})
+	// A hidden proposal's discussion is not broadcast to the forum's public room.
+	if !pr.Hidden {
+		a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "comment.created", "proposalId": pr.ID, "comment": public})
+		a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.counts", "id": counted.ID, "supports": counted.Supports, "comments": counted.Comments})
+	}
 	if parent != nil && parent.AuthorID != p.AccountID {
 		a.notify(ctx, parent.AuthorID, Notification{Kind: "comment.reply", ProposalID: pr.ID, CommentID: c.ID})
 	}
@@ -288,6 +291,9 @@ func (a *App) commentVisible(ctx context.Context, p *insieme.Principal, commentI
 }
 
 func (a *App) commentChanged(ctx context.Context, t *insieme.Thread, c *insieme.Comment) {
+	if e, ok := a.cat().Get(t.ProposalID); ok && e.Hidden {
+		return // a hidden proposal's discussion is not broadcast
+	}
 	public, err := a.commentView(ctx, nil, c, false, map[string]PersonView{})
 	if err != nil {
 		return

@@ -101,7 +101,7 @@ type ReportInput struct {
 // Report records a report. At the forum's limit of distinct reports from accounts older than
 // a day the content is hidden pending review; content of verified organisations goes to the
 // queue without hiding, so throwaway accounts cannot silence an association.
-func (a *App) Report(ctx context.Context, p *insieme.Principal, in ReportInput) (*CaseView, error) {
+func (a *App) Report(ctx context.Context, p *insieme.Principal, in ReportInput) (*ReportReceipt, error) {
 	reporter, err := a.account(ctx, p)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,14 @@ func (a *App) Report(ctx context.Context, p *insieme.Principal, in ReportInput) 
 	case queued:
 		a.audit(ctx, "", "queue", mc, "reports reached the limit; content of a verified organisation stays visible")
 	}
-	return a.caseView(ctx, mc, false)
+	// A reporter learns only that the report arrived: never the case's reason, appeal or
+	// other reports.
+	return &ReportReceipt{Status: "received"}, nil
+}
+
+// ReportReceipt is the answer to a report.
+type ReportReceipt struct {
+	Status string `json:"status"`
 }
 
 func countingReports(c *insieme.ModerationCase) int {

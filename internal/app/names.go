@@ -80,3 +80,9 @@ func (a *App) orgRef(ctx context.Context, id string) (*OrgRef, error) {
 	a.names.mu.Unlock()
 	return v, nil
 }
+
+func (n *names) clear() {
+	n.mu.Lock()
+	n.people, n.orgs = nil, nil
+	n.mu.Unlock()
+}

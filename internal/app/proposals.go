@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/insieme/insieme/internal/catalog"
@@ -79,6 +80,9 @@ func (a *App) LoadCatalog(ctx context.Context) (int, error) {
 		return n, err
 	}
 	a.catalog.Store(fresh)
+	// Changes of other nodes may have been missed: cached threads and names go too.
+	a.threads.clear()
+	a.names.clear()
 	return n, nil
 }
 
@@ -392,8 +396,8 @@ func (a *App) UpdateProposal(ctx context.Context, p *insieme.Principal, id strin
 	}
 	upd := insieme.ProposalUpdate{}
 	if withdraw {
-		if pr.Status == insieme.ProposalWithdrawn {
-			return nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "This proposal is already withdrawn."}
+		if pr.Status != insieme.ProposalSubmitted && pr.Status != insieme.ProposalEvaluation {
+			return nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "A proposal can be withdrawn only before the municipality's decision."}
 		}
 		st := insieme.ProposalWithdrawn
 		upd.Status = &st
@@ -424,7 +428,10 @@ func (a *App) UpdateProposal(ctx context.Context, p *insieme.Principal, id strin
 		if in.Body != nil {
 			body = *in.Body
 		}
-		tokens := search.Tokens(title + "\n" + body)
+		tokens, err := a.proposalTokens(ctx, pr.ID, title, body)
+		if err != nil {
+			return nil, err
+		}
 		upd.Tokens = &tokens
 	}
 	if withdraw {
@@ -439,6 +446,9 @@ func (a *App) UpdateProposal(ctx context.Context, p *insieme.Principal, id strin
 	}
 	a.catalogPut(ctx, pr)
 	a.proposalChanged(ctx, "proposal.updated", pr, f)
+	if withdraw {
+		a.notifyFollowers(ctx, pr.ID, p.AccountID, Notification{Kind: "proposal.answer", ProposalID: pr.ID, Status: insieme.ProposalWithdrawn})
+	}
 	return a.proposalView(ctx, p, pr, f)
 }
 
@@ -523,4 +533,18 @@ func (a *App) supportable(ctx context.Context, p *insieme.Principal, id string) 
 		return nil, nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "This proposal cannot be supported now."}
 	}
 	return pr, f, nil
+}
+
+// proposalTokens are the search tokens of a proposal: its title and body and every
+// translation, so any language finds it.
+func (a *App) proposalTokens(ctx context.Context, id, title, body string) ([]string, error) {
+	ts, err := a.store.Translations(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	texts := []string{title, body}
+	for _, t := range ts {
+		texts = append(texts, t.Title, t.Body)
+	}
+	return search.Tokens(strings.Join(texts, "\n")), nil
 }

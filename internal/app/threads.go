@@ -65,3 +65,9 @@ func (a *App) threadChanged(ctx context.Context, proposalID string) {
 	a.threads.drop(proposalID)
 	a.publish(ctx, CatalogRoom, catalogEvent{ID: proposalID})
 }
+
+func (c *threadCache) clear() {
+	c.mu.Lock()
+	c.threads = nil
+	c.mu.Unlock()
+}

@@ -2,12 +2,10 @@ package app
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/insieme/insieme/internal/insieme"
 	"github.com/insieme/insieme/internal/markup"
-	"github.com/insieme/insieme/internal/search"
 )
 
 // MachineTranslator is the seam for a translation service. None can be reached from where
@@ -104,20 +102,17 @@ func (a *App) Translate(ctx context.Context, p *insieme.Principal, proposalID st
 		return nil, err
 	}
 	// Search covers the original and every translation.
-	ts, err := a.store.Translations(ctx, pr.ID)
+	tokens, err := a.proposalTokens(ctx, pr.ID, pr.Title, pr.Body)
 	if err != nil {
 		return nil, err
 	}
-	texts := []string{pr.Title, pr.Body}
-	for _, x := range ts {
-		texts = append(texts, x.Title, x.Body)
-	}
-	tokens := search.Tokens(strings.Join(texts, "\n"))
 	if pr, err = a.store.UpdateProposal(ctx, pr.ID, insieme.ProposalUpdate{Tokens: &tokens}, pr.UpdatedAt); err != nil {
 		return nil, err
 	}
 	a.catalogPut(ctx, pr)
-	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.translated", "proposalId": pr.ID, "language": in.Language})
+	if !pr.Hidden {
+		a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.translated", "proposalId": pr.ID, "language": in.Language})
+	}
 	acct, _ := a.store.Account(ctx, p.AccountID)
 	return &TranslationView{Language: t.Language, Title: t.Title, BodyHTML: t.BodyHTML, Translator: personView(acct), UpdatedAt: now}, nil
 }

@@ -233,7 +233,20 @@ func (db *DB) PutTranslation(ctx context.Context, t *insieme.Translation) error 
 
 // Translations lists a proposal's translations by language.
 func (db *DB) Translations(ctx context.Context, proposalID string) ([]*insieme.Translation, error) {
-	return db.translations(ctx, bson.M{"proposalId": proposalID}, bson.D{{Key: "_id", Value: 1}})
+	// One point look-up per offered language ("<proposal>:<lang>"): a filter on proposalId
+	// would scan the whole collection on FerretDB's SQLite backend.
+	out := []*insieme.Translation{}
+	for _, lang := range insieme.Languages {
+		var d translationDoc
+		err := db.r.Collection(colTranslations).FindOne(ctx, bson.M{"_id": proposalID + ":" + lang}).Decode(&d)
+		if e := fail(err, "translation"); insieme.ErrorCode(e) == insieme.ENOTFOUND {
+			continue
+		} else if e != nil {
+			return nil, e
+		}
+		out = append(out, d.translation())
+	}
+	return out, nil
 }
 
 // TranslationsBy lists the translations a person made, oldest first.

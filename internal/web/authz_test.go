@@ -124,16 +124,16 @@ func (w *world) newCase(hide bool) string {
 	w.t.Helper()
 	ctx := context.Background()
 	pid := w.newProposal(member)
-	c, err := w.app.Report(ctx, w.principal(w.fresh("Reporter")), app.ReportInput{Kind: insieme.TargetProposal, TargetID: pid, Reason: "spam"})
-	if err != nil {
+	if _, err := w.app.Report(ctx, w.principal(w.fresh("Reporter")), app.ReportInput{Kind: insieme.TargetProposal, TargetID: pid, Reason: "spam"}); err != nil {
 		w.t.Fatalf("report: %v", err)
 	}
+	id := insieme.CaseID(insieme.TargetProposal, pid)
 	if hide {
-		if _, err := w.app.Moderate(ctx, w.principal(w.people[admin]), c.ID, "hide", "Pubblicità"); err != nil {
+		if _, err := w.app.Moderate(ctx, w.principal(w.people[admin]), id, "hide", "Pubblicità"); err != nil {
 			w.t.Fatalf("hide: %v", err)
 		}
 	}
-	return c.ID
+	return id
 }
 
 // idOf is a role's account id ("nobody" for anonymous).

@@ -20,25 +20,29 @@ func TestReportsHideACommentAndAModeratorRestoresIt(t *testing.T) {
 		old[i] = fe.register(fmt.Sprintf("Old%d", i))
 	}
 	fe.clock.Add(25 * time.Hour) // their accounts are now older than a day
-	report := func(p person) app.CaseView {
-		var v app.CaseView
-		r := fe.do("POST", "/api/v1/reports", p.secret, map[string]any{"targetKind": "comment", "targetId": c.ID, "reason": "offensive"})
-		if r.status != 202 {
+	report := func(p person) {
+		r := fe.do("POST", "/api/v1/reports", p.secret, map[string]any{"targetKind": "comment", "targetId": c.ID, "reason": "offensive", "note": "private note"})
+		if r.status != 202 || strings.Contains(string(r.body), "private note") {
 			t.Fatalf("report: %d %s", r.status, r.body)
 		}
-		r.json(t, &v)
+	}
+	caseOf := func() app.CaseView {
+		var v app.CaseView
+		fe.do("GET", "/api/v1/moderation/"+url.PathEscape("comment:"+c.ID), fe.admin.secret, nil).json(t, &v)
 		return v
 	}
 	// Fresh accounts do not count: throwaway accounts cannot hide content.
 	for i := 0; i < 3; i++ {
-		if v := report(fe.register(fmt.Sprintf("New%d", i))); v.Status != "open" {
-			t.Fatalf("new accounts hid the comment: %+v", v)
-		}
+		report(fe.register(fmt.Sprintf("New%d", i)))
+	}
+	if v := caseOf(); v.Status != "open" {
+		t.Fatalf("new accounts hid the comment: %+v", v)
 	}
 	report(old[0])
 	report(old[0]) // twice changes nothing
 	report(old[1])
-	if v := report(old[2]); v.Status != "hidden" || v.Counting != 3 || v.Reports != 6 {
+	report(old[2])
+	if v := caseOf(); v.Status != "hidden" || v.Counting != 3 || v.Reports != 6 {
 		t.Fatalf("after three counting reports: %+v", v)
 	}
 	var thread []app.CommentView
@@ -85,10 +89,11 @@ func TestVerifiedAssociationsAreQueuedNotHidden(t *testing.T) {
 	pr := fe.post("Biblioteca", "Aperta la sera.", "it")
 	people := []person{fe.register("A"), fe.register("B"), fe.register("C")}
 	fe.clock.Add(25 * time.Hour)
-	var v app.CaseView
 	for _, p := range people {
-		fe.do("POST", "/api/v1/reports", p.secret, map[string]any{"targetKind": "proposal", "targetId": pr.ID, "reason": "spam"}).json(t, &v)
+		fe.do("POST", "/api/v1/reports", p.secret, map[string]any{"targetKind": "proposal", "targetId": pr.ID, "reason": "spam"})
 	}
+	var v app.CaseView
+	fe.do("GET", "/api/v1/moderation/"+url.PathEscape("proposal:"+pr.ID), fe.admin.secret, nil).json(t, &v)
 	if v.Status != "open" || v.Counting != 3 {
 		t.Fatalf("verified content: %+v", v)
 	}
@@ -106,8 +111,8 @@ func TestAppealGoesToTheAdmins(t *testing.T) {
 	fe := newForumEnv(t)
 	pr := fe.post("Festa", "In piazza.", "it")
 	reporter := fe.register("R")
-	var v app.CaseView
-	fe.do("POST", "/api/v1/reports", reporter.secret, map[string]any{"targetKind": "proposal", "targetId": pr.ID, "reason": "spam"}).json(t, &v)
+	fe.do("POST", "/api/v1/reports", reporter.secret, map[string]any{"targetKind": "proposal", "targetId": pr.ID, "reason": "spam"})
+	v := app.CaseView{ID: "proposal:" + pr.ID}
 	// A staff member of the municipality hides it.
 	staff := fe.register("Staff")
 	var forum app.ForumView
@@ -123,6 +128,16 @@ func TestAppealGoesToTheAdmins(t *testing.T) {
 	}
 	if r := fe.do("GET", "/api/v1/proposals/"+pr.ID, fe.member.secret, nil); r.status != 200 {
 		t.Fatalf("hidden proposal not shown to its author: %d", r.status)
+	}
+	// Its discussion is not broadcast to the forum's public room while it is hidden.
+	before := len(fe.live.rooms)
+	if r := fe.do("POST", "/api/v1/proposals/"+pr.ID+"/comments", fe.member.secret, map[string]any{"body": "Spiego meglio."}); r.status != 201 {
+		t.Fatalf("the author commenting: %d %s", r.status, r.body)
+	}
+	for _, room := range fe.live.rooms[before:] {
+		if room == "forum:"+fe.forum {
+			t.Fatal("a hidden proposal's comment went to the public forum room")
+		}
 	}
 	var seen app.CaseView
 	fe.do("GET", "/api/v1/moderation/"+id, fe.member.secret, nil).json(t, &seen)
