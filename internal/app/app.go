@@ -73,6 +73,7 @@ type App struct {
 	markup     *markup.Renderer
 	names      names       // cached names for list pages
 	threads    threadCache // recently read comment threads
+	locks      keyLocks    // per-key read-modify-write on this node
 }
 
 // New builds the app.

@@ -191,6 +191,7 @@ func (a *App) changeComment(ctx context.Context, commentID string, change func(t
 	if !ok {
 		return nil, nil, insieme.Errorf(insieme.ENOTFOUND, "comment not found.")
 	}
+	defer a.locks.lock("thread:" + proposalID)()
 	for attempt := 0; ; attempt++ {
 		t, err := a.store.Thread(ctx, proposalID)
 		if err != nil {

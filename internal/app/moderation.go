@@ -147,8 +147,20 @@ func (a *App) Report(ctx context.Context, p *insieme.Principal, in ReportInput) 
 		}
 		c.Reports = append(c.Reports, insieme.ReportEntry{ReporterID: p.AccountID, Reason: in.Reason, Note: note, Counts: counts, CreatedAt: now})
 		c.UpdatedAt = now
-		if c.Status != insieme.CaseOpen || !counts || countingReports(c) != t.forum.ReportLimit {
+		if !counts || countingReports(c) < t.forum.ReportLimit {
 			return nil
+		}
+		switch c.Status {
+		case insieme.CaseRestored, insieme.CaseDismissed:
+			// New reports after a decision put the case back in the queue; a moderator
+			// decided once already, so the reports alone do not hide it again.
+			c.Status, queued = insieme.CaseOpen, true
+			return nil
+		case insieme.CaseHidden:
+			return nil
+		}
+		if countingReports(c) != t.forum.ReportLimit {
+			return nil // already queued when the limit was reached
 		}
 		if t.verified {
 			queued = true
@@ -192,6 +204,7 @@ func countingReports(c *insieme.ModerationCase) int {
 
 // changeCase reads, changes and saves a case under its version, retrying on a race.
 func (a *App) changeCase(ctx context.Context, id string, change func(c *insieme.ModerationCase) error) (*insieme.ModerationCase, error) {
+	defer a.locks.lock("case:" + id)()
 	for attempt := 0; ; attempt++ {
 		c, err := a.store.Case(ctx, id)
 		if insieme.ErrorCode(err) == insieme.ENOTFOUND {
@@ -364,11 +377,13 @@ func (a *App) Moderate(ctx context.Context, p *insieme.Principal, caseID, action
 	if !moderator {
 		return nil, errForbidden
 	}
-	if c.Appeal != "" && !p.Admin {
-		return nil, &insieme.Error{Code: insieme.EFORBIDDEN, Message: "The author appealed: the administrators decide."}
-	}
-	wasHidden := c.Status == insieme.CaseHidden
+	var wasHidden bool
 	c, err = a.changeCase(ctx, caseID, func(c *insieme.ModerationCase) error {
+		// Decided on the case as it is now, not as it was read above.
+		if c.Appeal != "" && !p.Admin {
+			return &insieme.Error{Code: insieme.EFORBIDDEN, Message: "The author appealed: the administrators decide."}
+		}
+		wasHidden = c.Status == insieme.CaseHidden
 		c.Status, c.Reason, c.UpdatedAt = status, reason, a.Now()
 		c.Appeal, c.AppealedAt = "", nil
 		return nil

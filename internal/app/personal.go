@@ -211,6 +211,34 @@ func (a *App) corePersonalData() []PersonalData {
 			}
 			return err
 		}},
+		{Name: "appeals", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+			out := []map[string]any{}
+			err := a.store.AllCases(ctx, func(c *insieme.ModerationCase) error {
+				if c.AuthorID == acct.ID {
+					out = append(out, map[string]any{"case": c.ID, "status": c.Status, "reason": c.Reason, "appeal": c.Appeal})
+				}
+				return nil
+			})
+			return out, err
+		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
+			var ids []string
+			err := a.store.AllCases(ctx, func(c *insieme.ModerationCase) error {
+				if c.AuthorID == acct.ID && c.Appeal != "" {
+					ids = append(ids, c.ID)
+				}
+				return nil
+			})
+			for _, id := range ids {
+				if err != nil {
+					break
+				}
+				_, err = a.changeCase(ctx, id, func(c *insieme.ModerationCase) error {
+					c.Appeal, c.AppealedAt = "", nil
+					return nil
+				})
+			}
+			return err
+		}},
 		{Name: "mails", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
 			ms, err := a.store.MailTo(ctx, acct.ID, acct.Email)
 			out := make([]map[string]any, 0, len(ms))

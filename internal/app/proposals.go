@@ -465,6 +465,8 @@ func (a *App) Support(ctx context.Context, p *insieme.Principal, id string) (*Su
 		return nil, err
 	}
 	if f.SupportLimit > 0 {
+		// One person's supports in a forum are counted and added one at a time on this node.
+		defer a.locks.lock("supports:" + f.ID + ":" + p.AccountID)()
 		mine, err := a.store.SupportsBy(ctx, p.AccountID)
 		if err != nil {
 			return nil, err

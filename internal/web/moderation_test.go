@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,5 +164,51 @@ func TestAppealGoesToTheAdmins(t *testing.T) {
 	}
 	if r := fe.do("GET", "/api/v1/proposals/"+pr.ID, "", nil); r.status != 200 {
 		t.Fatalf("restored proposal: %d", r.status)
+	}
+}
+
+// Many people acting on one thread or one case at once all succeed and nothing is lost.
+func TestConcurrentThreadAndCaseChanges(t *testing.T) {
+	fe := newForumEnv(t)
+	pr := fe.post("Piazza", "Più alberi.", "it")
+	people := make([]person, 30)
+	comments := make([]string, len(people))
+	for i := range people {
+		people[i] = fe.register(fmt.Sprintf("P%d", i))
+		var c app.CommentView
+		fe.do("POST", "/api/v1/proposals/"+pr.ID+"/comments", people[i].secret, map[string]any{"body": fmt.Sprintf("Commento %d", i)}).json(t, &c)
+		comments[i] = c.ID
+	}
+	var wg sync.WaitGroup
+	statuses := make(chan int, 2*len(people))
+	for i, p := range people {
+		wg.Add(2)
+		go func(p person, id string) {
+			defer wg.Done()
+			statuses <- fe.do("DELETE", "/api/v1/comments/"+id, p.secret, nil).status
+		}(p, comments[i])
+		go func(p person) {
+			defer wg.Done()
+			statuses <- fe.do("POST", "/api/v1/reports", p.secret, map[string]any{"targetKind": "proposal", "targetId": pr.ID, "reason": "other"}).status
+		}(p)
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != 204 && s != 202 {
+			t.Fatalf("a concurrent change failed: %d", s)
+		}
+	}
+	var thread []app.CommentView
+	fe.do("GET", "/api/v1/proposals/"+pr.ID+"/comments", "", nil).json(t, &thread)
+	for _, c := range thread {
+		if !c.Deleted {
+			t.Fatalf("a deletion was lost: %+v", c)
+		}
+	}
+	var v app.CaseView
+	fe.do("GET", "/api/v1/moderation/"+url.PathEscape("proposal:"+pr.ID), fe.admin.secret, nil).json(t, &v)
+	if v.Reports != len(people) {
+		t.Fatalf("reports kept: %d of %d", v.Reports, len(people))
 	}
 }
