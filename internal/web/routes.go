@@ -61,20 +61,20 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/forums/:id/proposals", h(signedIn, s.limitPerAccount("proposal", proposalsPerHour, time.Hour), s.createProposal)},
 		{"GET", "/api/v1/proposals/:id", h(s.proposal)},
 		{"PATCH", "/api/v1/proposals/:id", h(signedIn, s.updateProposal)},
-		{"PUT", "/api/v1/proposals/:id/support", h(signedIn, s.support)},
-		{"DELETE", "/api/v1/proposals/:id/support", h(signedIn, s.unsupport)},
-		{"PUT", "/api/v1/proposals/:id/follow", h(signedIn, s.follow)},
-		{"DELETE", "/api/v1/proposals/:id/follow", h(signedIn, s.follow)},
+		{"PUT", "/api/v1/proposals/:id/support", h(signedIn, s.limitPerAccount("support", togglesPerHour, time.Hour), s.support)},
+		{"DELETE", "/api/v1/proposals/:id/support", h(signedIn, s.limitPerAccount("support", togglesPerHour, time.Hour), s.unsupport)},
+		{"PUT", "/api/v1/proposals/:id/follow", h(signedIn, s.limitPerAccount("follow", togglesPerHour, time.Hour), s.follow)},
+		{"DELETE", "/api/v1/proposals/:id/follow", h(signedIn, s.limitPerAccount("follow", togglesPerHour, time.Hour), s.follow)},
 		{"GET", "/api/v1/proposals/:id/comments", h(s.comments)},
 		{"POST", "/api/v1/proposals/:id/comments", h(signedIn, s.limitPerAccount("comment", commentsPerHour, time.Hour), s.addComment)},
-		{"PATCH", "/api/v1/comments/:id", h(signedIn, s.editComment)},
+		{"PATCH", "/api/v1/comments/:id", h(signedIn, s.limitPerAccount("comment", commentsPerHour, time.Hour), s.editComment)},
 		{"DELETE", "/api/v1/comments/:id", h(signedIn, s.deleteComment)},
 		{"POST", "/api/v1/proposals/:id/answers", h(signedIn, s.answer)},
 		{"GET", "/api/v1/proposals/:id/timeline", h(s.timeline)},
 		{"GET", "/api/v1/forums/:id/overdue", h(s.overdue)},
 		{"GET", "/api/v1/forums/:id/export.json", h(s.exportJSON)},
 		{"GET", "/api/v1/forums/:id/export.csv", h(s.exportCSV)},
-		{"POST", "/api/v1/proposals/:id/translations", h(signedIn, s.translate)},
+		{"POST", "/api/v1/proposals/:id/translations", h(signedIn, s.limitPerAccount("translation", commentsPerHour, time.Hour), s.translate)},
 		{"GET", "/api/v1/forums/:id/mediators", h(signedIn, s.mediators)},
 		{"POST", "/api/v1/forums/:id/mediators", h(signedIn, s.addMediator)},
 		{"DELETE", "/api/v1/forums/:id/mediators/:accountId", h(signedIn, s.removeMediator)},
@@ -83,7 +83,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/forums/:id/moderation", h(signedIn, s.moderationQueue)},
 		{"GET", "/api/v1/moderation/:id", h(signedIn, s.moderationCase)},
 		{"POST", "/api/v1/moderation/:id/decision", h(signedIn, s.moderate)},
-		{"POST", "/api/v1/moderation/:id/appeal", h(signedIn, s.appeal)},
+		{"POST", "/api/v1/moderation/:id/appeal", h(signedIn, s.limitPerAccount("appeal", reportsPerHour, time.Hour), s.appeal)},
 		{"GET", "/api/v1/admin/appeals", h(signedIn, s.appeals)},
 		{"GET", "/api/v1/admin/audit", h(signedIn, s.auditLog)},
 
@@ -130,7 +130,8 @@ func (s *Server) routes() {
 const (
 	loginAccountLimit  = 10 // failed sign-ins per account per 15 minutes
 	loginAccountWindow = 15 * time.Minute
-	proposalsPerHour   = 10 // proposals one person may post per hour
-	commentsPerHour    = 60 // comments one person may post per hour
-	reportsPerHour     = 60 // reports one person may file per hour
+	proposalsPerHour   = 10  // proposals one person may post per hour
+	commentsPerHour    = 60  // comments one person may post per hour
+	reportsPerHour     = 60  // reports one person may file per hour
+	togglesPerHour     = 300 // supports and follows one person may change per hour
 )
