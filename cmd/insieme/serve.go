@@ -85,11 +85,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		deps.Mail = sender
 	}
 	a := app.New(deps)
-	if n, err := a.LoadCatalog(ctx); err != nil {
-		return fmt.Errorf("loading proposals: %w", err)
-	} else {
-		log.Info("proposals loaded", "count", n)
-	}
 	hub := realtime.NewHub(realtime.Options{Broker: broker, Hooks: a, Logger: log})
 	live.hub = hub
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
@@ -108,6 +103,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		},
 	}); err != nil {
 		return fmt.Errorf("following the catalogue: %w", err)
+	}
+	// Loaded after subscribing: a proposal written meanwhile on another node is read again.
+	if n, err := a.LoadCatalog(ctx); err != nil {
+		return fmt.Errorf("loading proposals: %w", err)
+	} else {
+		log.Info("proposals loaded", "count", n)
 	}
 	// A suspension or an erasure closes the person's live connections on every node.
 	if err := hub.Listen(runCtx, disconnectRoom, realtime.Listener{

@@ -74,6 +74,10 @@ type App struct {
 	names      names       // cached names for list pages
 	threads    threadCache // recently read comment threads
 	locks      keyLocks    // per-key read-modify-write on this node
+
+	loadMu            sync.Mutex
+	loading           bool            // LoadCatalog is scanning the store
+	changedDuringLoad map[string]bool // proposals to read again after the scan
 }
 
 // New builds the app.

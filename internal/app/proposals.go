@@ -69,6 +69,11 @@ func newCatalog() *catalog.Catalog { return catalog.New(search.Match) }
 // LoadCatalog (re)builds the read model from the store: at start, and after a broker outage
 // when other nodes' changes may have been missed. The new catalogue replaces the old at once.
 func (a *App) LoadCatalog(ctx context.Context) (int, error) {
+	// Proposals that change while the store is scanned are noted by ApplyCatalogEvent and
+	// read again once the new catalogue is in place, so no write falls between the two.
+	a.loadMu.Lock()
+	a.loading, a.changedDuringLoad = true, map[string]bool{}
+	a.loadMu.Unlock()
 	fresh := newCatalog()
 	n := 0
 	err := a.store.AllProposals(ctx, func(p *insieme.Proposal) error {
@@ -76,10 +81,19 @@ func (a *App) LoadCatalog(ctx context.Context) (int, error) {
 		n++
 		return nil
 	})
+	a.loadMu.Lock()
+	changed := a.changedDuringLoad
+	a.loading, a.changedDuringLoad = false, nil
+	if err == nil {
+		a.catalog.Store(fresh)
+	}
+	a.loadMu.Unlock()
 	if err != nil {
 		return n, err
 	}
-	a.catalog.Store(fresh)
+	for id := range changed {
+		a.refreshEntry(ctx, id)
+	}
 	// Changes of other nodes may have been missed: cached threads and names go too.
 	a.threads.clear()
 	a.names.clear()
@@ -118,9 +132,19 @@ func (a *App) ApplyCatalogEvent(ctx context.Context, data []byte) {
 		return
 	}
 	a.threads.drop(ev.ID)
-	pr, err := a.store.Proposal(ctx, ev.ID)
+	a.loadMu.Lock()
+	if a.loading {
+		a.changedDuringLoad[ev.ID] = true
+	}
+	a.loadMu.Unlock()
+	a.refreshEntry(ctx, ev.ID)
+}
+
+// refreshEntry reads one proposal again into the read model.
+func (a *App) refreshEntry(ctx context.Context, id string) {
+	pr, err := a.store.Proposal(ctx, id)
 	if err != nil {
-		a.log.Warn("catalog refresh failed", "proposal", ev.ID, "err", err)
+		a.log.Warn("catalog refresh failed", "proposal", id, "err", err)
 		return
 	}
 	a.cat().Put(catalog.FromProposal(pr))
