@@ -119,7 +119,9 @@ func (a *App) Answer(ctx context.Context, p *insieme.Principal, proposalID strin
 	if in.Status != "" {
 		kind = "proposal.answer"
 	}
-	a.notifyFollowers(ctx, pr.ID, p.AccountID, Notification{Kind: kind, ProposalID: pr.ID, Status: in.Status})
+	// Followers may be thousands: told after the answer, not within it.
+	n := Notification{Kind: kind, ProposalID: pr.ID, Status: in.Status}
+	a.background(ctx, func(ctx context.Context) { a.notifyFollowers(ctx, n.ProposalID, p.AccountID, n) })
 	return a.proposalView(ctx, p, pr, f)
 }
 

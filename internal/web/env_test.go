@@ -130,6 +130,7 @@ func (r resp) errorOf(t *testing.T) errorPayload {
 // do sends a request with an optional session secret and JSON body (a string is sent as is).
 func (e *env) do(method, path, secret string, body any, headers ...string) resp {
 	e.t.Helper()
+	e.app.Wait() // work started after earlier answers (mails, notifications) is done
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
