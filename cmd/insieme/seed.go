@@ -27,12 +27,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	if !*demo {
 		return errors.New("usage: insieme seed --demo")
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	st, err := openStore(ctx, cfg, log)
+	cfg, log, st, err := openTask(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}

@@ -37,12 +37,7 @@ func admin(ctx context.Context, args []string, getenv func(string) string, stdin
 		return fmt.Errorf("reading the password: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	st, err := openStore(ctx, cfg, log)
+	cfg, log, st, err := openTask(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -101,12 +96,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	st, err := openStore(ctx, cfg, log)
+	_, log, st, err := openTask(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -136,12 +126,7 @@ func restore(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	st, err := openStore(ctx, cfg, log)
+	_, log, st, err := openTask(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}

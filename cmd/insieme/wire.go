@@ -104,3 +104,15 @@ func loadConfig(getenv func(string) string) (config.Config, error) {
 	}
 	return cfg, nil
 }
+
+// openTask is the start of every command that works on the store: the configuration, a
+// logger and the open store (close it when done).
+func openTask(ctx context.Context, getenv func(string) string, stderr io.Writer) (config.Config, *slog.Logger, *store, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	log := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg, log)
+	return cfg, log, st, err
+}
