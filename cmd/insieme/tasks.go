@@ -126,7 +126,7 @@ func restore(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	_, log, st, err := openTask(ctx, getenv, stderr)
+	_, _, st, err := openTask(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
