@@ -159,10 +159,11 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	}
 	c := insieme.Comment{ID: insieme.NewCommentID(pr.ID, newID()[:16]), ParentID: in.ParentID, Depth: depth, AuthorID: p.AccountID,
 		Body: *in.Body, BodyHTML: a.markup.Markdown(*in.Body), Stance: *in.Stance, CreatedAt: a.Now()}
-	if _, err := a.store.AppendComment(ctx, pr.ID, f.ID, c); err != nil {
+	appended, err := a.store.AppendComment(ctx, pr.ID, f.ID, c)
+	if err != nil {
 		return nil, err
 	}
-	a.threads.drop(pr.ID) // every node drops it on the counts' catalogue event below
+	a.threads.wrote(pr.ID, appended.Version) // other nodes drop it on the catalogue event below
 	counted, err := a.store.AddToCounts(ctx, pr.ID, 0, 1)
 	if err != nil {
 		return nil, err
@@ -209,7 +210,7 @@ func (a *App) changeComment(ctx context.Context, commentID string, change func(t
 			continue
 		}
 		if err == nil {
-			a.threadChanged(ctx, proposalID)
+			a.threadChanged(ctx, proposalID, t.Version)
 		}
 		return t, c, err
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/insieme/insieme/internal/insieme"
 )
@@ -17,18 +18,44 @@ const maxCachedThreads = 2000
 type threadCache struct {
 	mu      sync.Mutex
 	threads map[string]*insieme.Thread
+	// least is the version this node knows a thread has reached (it wrote it): an older read
+	// (one that raced the write, or a store connection behind) is neither served nor cached.
+	least map[string]int64
 }
 
 func (c *threadCache) get(id string) (*insieme.Thread, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t, ok := c.threads[id]
+	if ok && t.Version < c.least[id] {
+		return nil, false
+	}
 	return t, ok
+}
+
+// wrote records that this node brought a thread to version v, and drops the cached copy.
+func (c *threadCache) wrote(id string, v int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.threads, id)
+	if c.least == nil {
+		c.least = map[string]int64{}
+	}
+	c.least[id] = max(c.least[id], v)
+}
+
+func (c *threadCache) fresh(t *insieme.Thread) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return t.Version >= c.least[t.ProposalID]
 }
 
 func (c *threadCache) put(t *insieme.Thread) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if t.Version < c.least[t.ProposalID] {
+		return
+	}
 	if c.threads == nil {
 		c.threads = map[string]*insieme.Thread{}
 	}
@@ -52,7 +79,7 @@ func (a *App) readThread(ctx context.Context, proposalID string) (*insieme.Threa
 	if t, ok := a.threads.get(proposalID); ok {
 		return t, nil
 	}
-	t, err := a.store.Thread(ctx, proposalID)
+	t, err := a.readAtLeast(ctx, proposalID)
 	if err != nil {
 		return nil, err
 	}
@@ -60,9 +87,9 @@ func (a *App) readThread(ctx context.Context, proposalID string) (*insieme.Threa
 	return t, nil
 }
 
-// threadChanged forgets the thread here and tells every node.
-func (a *App) threadChanged(ctx context.Context, proposalID string) {
-	a.threads.drop(proposalID)
+// threadChanged forgets the thread here (this node wrote version v) and tells every node.
+func (a *App) threadChanged(ctx context.Context, proposalID string, v int64) {
+	a.threads.wrote(proposalID, v)
 	a.publish(ctx, CatalogRoom, catalogEvent{ID: proposalID})
 }
 
@@ -70,4 +97,16 @@ func (c *threadCache) clear() {
 	c.mu.Lock()
 	c.threads = nil
 	c.mu.Unlock()
+}
+
+// readAtLeast reads a thread from the store until it is at the version this node wrote (a
+// read connection may briefly lag the write connection), a few tries at most.
+func (a *App) readAtLeast(ctx context.Context, proposalID string) (*insieme.Thread, error) {
+	for attempt := 0; ; attempt++ {
+		t, err := a.store.Thread(ctx, proposalID)
+		if err != nil || a.threads.fresh(t) || attempt == 5 {
+			return t, err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
 }
