@@ -236,6 +236,9 @@ func (a *App) EditComment(ctx context.Context, p *insieme.Principal, commentID s
 		if c.Deleted {
 			return &insieme.Error{Code: insieme.ECONFLICT, Message: "This comment was deleted."}
 		}
+		if c.Hidden {
+			return &insieme.Error{Code: insieme.ECONFLICT, Message: "This comment is under review and cannot be edited."}
+		}
 		if a.Now().Sub(c.CreatedAt) >= insieme.CommentEditWindow {
 			return &insieme.Error{Code: insieme.ECONFLICT, Message: "A comment can be edited for 15 minutes only."}
 		}

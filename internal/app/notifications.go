@@ -83,7 +83,8 @@ func (a *App) MyNotifications(ctx context.Context, p *insieme.Principal) (*Notif
 		n := in.Notifications[i]
 		title, ok := titles[n.ProposalID]
 		if !ok {
-			if e, found := a.cat().Get(n.ProposalID); found {
+			// A hidden proposal's title is shown to its author only.
+			if e, found := a.cat().Get(n.ProposalID); found && (!e.Hidden || e.AuthorID == p.AccountID) {
 				title = e.Title
 			}
 			titles[n.ProposalID] = title
