@@ -28,22 +28,6 @@ var DefaultCategories = []string{"housing", "work", "school", "health", "documen
 // Texts is one text in several languages, keyed by language code.
 type Texts map[string]string
 
-// In returns the text in lang, else in fallback, else any.
-func (t Texts) In(lang, fallback string) (string, string) {
-	if s, ok := t[lang]; ok && s != "" {
-		return s, lang
-	}
-	if s, ok := t[fallback]; ok && s != "" {
-		return s, fallback
-	}
-	for l, s := range t {
-		if s != "" {
-			return s, l
-		}
-	}
-	return "", ""
-}
-
 // Forum is a municipality's territorial forum: proposals are posted to it and answered there.
 type Forum struct {
 	ID             string
