@@ -229,7 +229,7 @@ describe('Insieme in the browser', () => {
       await page.getByRole('link', { name: 'Privacy' }).click();
       await page.waitForURL('**/privacy');
       await expectHeading(page, 'Privacy notice');
-      for (const text of ['30 days', '1 hour', '14 days', 'Until you delete your account', 'Download everything']) {
+      for (const text of ['30 days', '1 hour', '14 days', 'Until you delete your account', 'Download everything', 'What the forums store', 'The newest 200', 'only administrators read']) {
         await page.getByText(text).first().waitFor();
       }
       await checkFits(page, 'privacy');

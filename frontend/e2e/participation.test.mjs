@@ -22,6 +22,7 @@ let forumPath = '';
 let proposalId = '';
 let proposalPath = '';
 let replyId = '';
+let aminaOrgId = '';
 
 async function step(t, pages, fn) {
   const list = Array.isArray(pages) ? pages : [pages];
@@ -121,6 +122,7 @@ describe('A proposal, its translation, discussion, answer and moderation', () =>
     await step(t, amina, async () => {
       const o = await api(amina, 'POST', '/organisations', { kind: 'association', name: `Associazione Radici ${stamp}`, description: '', territory: 'Lecce' });
       assert.equal(o.status, 201, JSON.stringify(o.body));
+      aminaOrgId = o.body.id;
       const p = await api(amina, 'POST', `/forums/${encodeURIComponent(forumId)}/proposals`, {
         organisationId: o.body.id,
         title: titleFr,
@@ -335,6 +337,49 @@ describe('A proposal, its translation, discussion, answer and moderation', () =>
       await go(admin, '/admin');
       await admin.locator('.audit li[data-action="auto_hide"]').first().waitFor();
       await admin.locator('.audit li[data-action="restore"]', { hasText: 'Not offensive' }).waitFor();
+    });
+  });
+
+  it('the moderation case, overdue and admin pages pass axe in Arabic (right to left)', async (t) => {
+    const { admin, amina } = people;
+    await step(t, [admin, amina], async () => {
+      // A proposal left without an answer past the forum's answer period is overdue.
+      const f = await api(admin, 'PATCH', `/forums/${encodeURIComponent(forumId)}`, { answerDays: 1 });
+      assert.equal(f.status, 200, JSON.stringify(f.body));
+      const late = `Une fontaine sur la place ${stamp}`;
+      const r = await api(amina, 'POST', `/forums/${encodeURIComponent(forumId)}/proposals`, {
+        organisationId: aminaOrgId,
+        title: late,
+        body: 'Une fontaine pour les jours chauds.',
+        language: 'fr',
+        category: 'culture',
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const clock = await api(admin, 'POST', '/dev/clock', { advance: '25h' });
+      assert.equal(clock.status, 200, JSON.stringify(clock.body));
+
+      await go(admin, '/');
+      await admin.selectOption('#language-switcher', 'ar');
+      await admin.waitForSelector('html[dir="rtl"][lang="ar"]');
+      try {
+        await go(admin, `/moderation/comment:${replyId}`);
+        await admin.locator('main p.notice.info').waitFor();
+        await fits(admin, 'the moderation case in Arabic');
+        await checkAxe(admin, 'the moderation case in Arabic');
+
+        await go(admin, `${forumPath}/overdue`);
+        await admin.locator('main .cards li', { hasText: late }).waitFor();
+        await fits(admin, 'the overdue page in Arabic');
+        await checkAxe(admin, 'the overdue page in Arabic');
+
+        await go(admin, '/admin');
+        await admin.locator('.audit li[data-action="restore"]').first().waitFor();
+        await fits(admin, 'the admin page in Arabic');
+        await checkAxe(admin, 'the admin page in Arabic');
+      } finally {
+        await admin.selectOption('#language-switcher', 'en');
+        await admin.waitForSelector('html[dir="ltr"][lang="en"]');
+      }
     });
   });
 });
