@@ -33,16 +33,15 @@ func (a *App) Timeline(ctx context.Context, p *insieme.Principal, proposalID str
 	for i, e := range es {
 		v := TimelineEntryView{ID: e.ID, Kind: e.Kind, Status: e.Status, TextHTML: e.TextHTML, CreatedAt: e.CreatedAt}
 		if e.ByAccount != "" {
-			acct, err := a.store.Account(ctx, e.ByAccount)
-			if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+			pv, err := a.person(ctx, e.ByAccount)
+			if err != nil {
 				return nil, err
 			}
-			pv := personView(acct)
 			v.By = &pv
 		}
 		if e.ByOrg != "" {
-			if o, err := a.store.Organisation(ctx, e.ByOrg); err == nil {
-				v.ByOrg = &OrgRef{ID: o.ID, Name: o.Name, Verified: o.Verified}
+			if ref, err := a.orgRef(ctx, e.ByOrg); err == nil {
+				v.ByOrg = ref
 			}
 		}
 		out[i] = v

@@ -276,11 +276,10 @@ func (a *App) caseView(ctx context.Context, c *insieme.ModerationCase, forModera
 	if !forModerator {
 		return v, nil
 	}
-	acct, err := a.store.Account(ctx, c.AuthorID)
-	if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+	pv, err := a.person(ctx, c.AuthorID)
+	if err != nil {
 		return nil, err
 	}
-	pv := personView(acct)
 	v.Author = &pv
 	if pr, err := a.store.Proposal(ctx, c.ProposalID); err == nil {
 		v.Title = pr.Title
@@ -481,11 +480,10 @@ func (a *App) AuditLog(ctx context.Context, p *insieme.Principal) ([]AuditEntryV
 	for i, e := range es {
 		v := AuditEntryView{ID: e.ID, Action: e.Action, CaseID: e.CaseID, ForumID: e.ForumID, Reason: e.Reason, CreatedAt: e.CreatedAt}
 		if e.ActorID != "" {
-			acct, err := a.store.Account(ctx, e.ActorID)
-			if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+			pv, err := a.person(ctx, e.ActorID)
+			if err != nil {
 				return nil, err
 			}
-			pv := personView(acct)
 			v.Actor = &pv
 		}
 		out[i] = v

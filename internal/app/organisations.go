@@ -165,11 +165,11 @@ func (a *App) Organisation(ctx context.Context, p *insieme.Principal, id string)
 		if !mm.Listed && !seesAll && (m == nil || mm.AccountID != m.AccountID) {
 			continue
 		}
-		acct, err := a.store.Account(ctx, mm.AccountID)
-		if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+		pv, err := a.person(ctx, mm.AccountID)
+		if err != nil {
 			return nil, err
 		}
-		view.Members = append(view.Members, MemberView{PersonView: personView(acct), Role: mm.Role, Listed: mm.Listed})
+		view.Members = append(view.Members, MemberView{PersonView: pv, Role: mm.Role, Listed: mm.Listed})
 	}
 	if m != nil {
 		view.MyRole = m.Role

@@ -32,11 +32,11 @@ func (a *App) translationViews(ctx context.Context, proposalID string) ([]Transl
 	}
 	out := make([]TranslationView, 0, len(ts))
 	for _, t := range ts {
-		acct, err := a.store.Account(ctx, t.TranslatorID)
-		if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+		pv, err := a.person(ctx, t.TranslatorID)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, TranslationView{Language: t.Language, Title: t.Title, BodyHTML: t.BodyHTML, Translator: personView(acct),
+		out = append(out, TranslationView{Language: t.Language, Title: t.Title, BodyHTML: t.BodyHTML, Translator: pv,
 			Machine: t.Machine, UpdatedAt: t.UpdatedAt})
 	}
 	return out, nil
@@ -113,8 +113,11 @@ func (a *App) Translate(ctx context.Context, p *insieme.Principal, proposalID st
 	if !pr.Hidden {
 		a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.translated", "proposalId": pr.ID, "language": in.Language})
 	}
-	acct, _ := a.store.Account(ctx, p.AccountID)
-	return &TranslationView{Language: t.Language, Title: t.Title, BodyHTML: t.BodyHTML, Translator: personView(acct), UpdatedAt: now}, nil
+	pv, err := a.person(ctx, p.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	return &TranslationView{Language: t.Language, Title: t.Title, BodyHTML: t.BodyHTML, Translator: pv, UpdatedAt: now}, nil
 }
 
 // MediatorView is one of a forum's cultural mediators.
@@ -160,11 +163,11 @@ func (a *App) Mediators(ctx context.Context, p *insieme.Principal, forumID strin
 		if r.Role != insieme.RoleMediator {
 			continue
 		}
-		acct, err := a.store.Account(ctx, r.AccountID)
-		if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+		pv, err := a.person(ctx, r.AccountID)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, MediatorView{PersonView: personView(acct), Since: r.CreatedAt})
+		out = append(out, MediatorView{PersonView: pv, Since: r.CreatedAt})
 	}
 	return out, nil
 }
