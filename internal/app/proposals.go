@@ -124,7 +124,9 @@ func (a *App) catalogCounts(ctx context.Context, pr *insieme.Proposal) {
 	a.publish(ctx, CatalogRoom, catalogEvent{ID: pr.ID})
 }
 
-// ApplyCatalogEvent refreshes one proposal of the read model from the store.
+// ApplyCatalogEvent refreshes one proposal of the read model from the store. A node re-reads
+// its own changes too, on purpose: two of its requests may apply their results out of order,
+// and this read after the last event ends at the stored state.
 func (a *App) ApplyCatalogEvent(ctx context.Context, data []byte) {
 	var ev catalogEvent
 	if err := json.Unmarshal(data, &ev); err != nil || ev.ID == "" {
