@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/insieme/insieme/internal/insieme"
@@ -187,29 +188,15 @@ func (a *App) corePersonalData() []PersonalData {
 			return out, err
 		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
 			// The report still counts; what the person wrote in it goes.
-			var ids []string
-			err := a.store.AllCases(ctx, func(c *insieme.ModerationCase) error {
-				for _, r := range c.Reports {
-					if r.ReporterID == acct.ID && r.Note != "" {
-						ids = append(ids, c.ID)
+			return a.changeCasesWhere(ctx, func(c *insieme.ModerationCase) bool {
+				return slices.ContainsFunc(c.Reports, func(r insieme.ReportEntry) bool { return r.ReporterID == acct.ID && r.Note != "" })
+			}, func(c *insieme.ModerationCase) {
+				for i := range c.Reports {
+					if c.Reports[i].ReporterID == acct.ID {
+						c.Reports[i].Note = ""
 					}
 				}
-				return nil
 			})
-			for _, id := range ids {
-				if err != nil {
-					break
-				}
-				_, err = a.changeCase(ctx, id, func(c *insieme.ModerationCase) error {
-					for i := range c.Reports {
-						if c.Reports[i].ReporterID == acct.ID {
-							c.Reports[i].Note = ""
-						}
-					}
-					return nil
-				})
-			}
-			return err
 		}},
 		{Name: "appeals", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
 			out := []map[string]any{}
@@ -221,23 +208,9 @@ func (a *App) corePersonalData() []PersonalData {
 			})
 			return out, err
 		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
-			var ids []string
-			err := a.store.AllCases(ctx, func(c *insieme.ModerationCase) error {
-				if c.AuthorID == acct.ID && c.Appeal != "" {
-					ids = append(ids, c.ID)
-				}
-				return nil
-			})
-			for _, id := range ids {
-				if err != nil {
-					break
-				}
-				_, err = a.changeCase(ctx, id, func(c *insieme.ModerationCase) error {
-					c.Appeal, c.AppealedAt = "", nil
-					return nil
-				})
-			}
-			return err
+			return a.changeCasesWhere(ctx, func(c *insieme.ModerationCase) bool {
+				return c.AuthorID == acct.ID && c.Appeal != ""
+			}, func(c *insieme.ModerationCase) { c.Appeal, c.AppealedAt = "", nil })
 		}},
 		{Name: "mails", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
 			ms, err := a.store.MailTo(ctx, acct.ID, acct.Email)
@@ -281,4 +254,22 @@ func (a *App) PersonalDataNames() []string {
 		names[i] = pd.Name
 	}
 	return names
+}
+
+// changeCasesWhere applies change to every moderation case that match selects (erasures).
+func (a *App) changeCasesWhere(ctx context.Context, match func(*insieme.ModerationCase) bool, change func(*insieme.ModerationCase)) error {
+	var ids []string
+	err := a.store.AllCases(ctx, func(c *insieme.ModerationCase) error {
+		if match(c) {
+			ids = append(ids, c.ID)
+		}
+		return nil
+	})
+	for _, id := range ids {
+		if err != nil {
+			break
+		}
+		_, err = a.changeCase(ctx, id, func(c *insieme.ModerationCase) error { change(c); return nil })
+	}
+	return err
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -16,17 +15,7 @@ import (
 
 var store *storetest.Server
 
-func TestMain(m *testing.M) {
-	s, err := storetest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "store:", err)
-		os.Exit(1)
-	}
-	store = s
-	code := m.Run()
-	s.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { storetest.Main(m, func(s *storetest.Server) { store = s }) }
 
 func newAccount(id, email string) *insieme.Account {
 	now := time.Now().UTC().Truncate(time.Millisecond)

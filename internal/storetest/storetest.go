@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"os"
 	"testing"
@@ -37,6 +38,20 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	return &Server{URI: e.URI(), embedded: e, dir: dir}, nil
+}
+
+// Main is a test package's TestMain: it starts the store, hands it to set, runs the tests and
+// stops the store.
+func Main(m *testing.M, set func(*Server)) {
+	s, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "store:", err)
+		os.Exit(1)
+	}
+	set(s)
+	code := m.Run()
+	s.Close()
+	os.Exit(code)
 }
 
 // Embedded reports whether the tests run on the embedded store.

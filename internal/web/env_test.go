@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -24,17 +23,7 @@ import (
 
 var store *storetest.Server
 
-func TestMain(m *testing.M) {
-	s, err := storetest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "store:", err)
-		os.Exit(1)
-	}
-	store = s
-	code := m.Run()
-	s.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { storetest.Main(m, func(s *storetest.Server) { store = s }) }
 
 // testHasher is argon2id with small parameters: the tests check the flows, not the cost.
 var testHasher = &app.PasswordHasher{Memory: 1024, Time: 1, Threads: 1}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
@@ -210,5 +211,28 @@ func TestConcurrentThreadAndCaseChanges(t *testing.T) {
 	fe.do("GET", "/api/v1/moderation/"+url.PathEscape("proposal:"+pr.ID), fe.admin.secret, nil).json(t, &v)
 	if v.Reports != len(people) {
 		t.Fatalf("reports kept: %d of %d", v.Reports, len(people))
+	}
+}
+
+// Erasing an account erases what the person wrote in reports and appeals; the reports still count.
+func TestErasureClearsReportNotesAndAppeals(t *testing.T) {
+	fe := newForumEnv(t)
+	pr := fe.post("Orti", "Nel parco.", "it")
+	reporter := fe.register("Rep")
+	fe.do("POST", "/api/v1/reports", reporter.secret, map[string]any{"targetKind": "proposal", "targetId": pr.ID, "reason": "other", "note": "my private note"})
+	id := url.PathEscape("proposal:" + pr.ID)
+	fe.do("POST", "/api/v1/moderation/"+id+"/decision", fe.admin.secret, map[string]any{"action": "hide", "reason": "Da verificare"})
+	fe.do("POST", "/api/v1/moderation/"+id+"/appeal", fe.member.secret, map[string]any{"text": "my private appeal"})
+	for _, p := range []person{reporter, fe.member} {
+		if r := fe.do("DELETE", "/api/v1/me", p.secret, map[string]any{"password": p.password}); r.status != 204 {
+			t.Fatalf("erase: %d %s", r.status, r.body)
+		}
+	}
+	c, err := fe.db.Case(context.Background(), "proposal:"+pr.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Reports) != 1 || c.Reports[0].Note != "" || c.Appeal != "" {
+		t.Fatalf("case after erasure: %+v", c)
 	}
 }
