@@ -71,6 +71,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	live := &liveAdapter{}
 	deps := app.Deps{Store: st.db, Live: live, Logger: log, BaseURL: cfg.BaseURL, SessionTTL: cfg.SessionTTL}
+	if !cfg.Embedded() {
+		// Other nodes may share this store; if it is FerretDB, their increments can be lost
+		// and are recounted a little after each burst (on MongoDB the recount finds nothing).
+		deps.RepairAfter = 2 * time.Second
+	}
 	var devClock *insieme.OffsetClock
 	if cfg.DevClock {
 		devClock = &insieme.OffsetClock{}

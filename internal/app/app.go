@@ -54,26 +54,32 @@ type Deps struct {
 	BaseURL    string
 	SessionTTL time.Duration
 	Hasher     *PasswordHasher // nil: production parameters
+	// RepairAfter is how long after a change to supports or comments a node recounts them
+	// from the stored supports and comments (0: never). Set it when several nodes share a
+	// FerretDB store, which can lose their concurrent increments (see repair.go).
+	RepairAfter time.Duration
 }
 
 // App is the use-case layer.
 type App struct {
-	store      Store
-	live       Live
-	mail       MailSender
-	clock      insieme.Clock
-	log        *slog.Logger
-	baseURL    string
-	sessionTTL time.Duration
-	hasher     *PasswordHasher
-	dummyHash  string // verified against when an email is unknown, so timing does not tell
-	personal   []PersonalData
-	catalog    atomic.Pointer[catalog.Catalog] // the per-node read model of proposals
-	tasks      sync.WaitGroup                  // background work started by requests (Wait drains it)
-	markup     *markup.Renderer
-	names      names       // cached names for list pages
-	threads    threadCache // recently read comment threads
-	locks      keyLocks    // per-key read-modify-write on this node
+	store       Store
+	live        Live
+	mail        MailSender
+	clock       insieme.Clock
+	log         *slog.Logger
+	baseURL     string
+	sessionTTL  time.Duration
+	hasher      *PasswordHasher
+	dummyHash   string // verified against when an email is unknown, so timing does not tell
+	personal    []PersonalData
+	catalog     atomic.Pointer[catalog.Catalog] // the per-node read model of proposals
+	tasks       sync.WaitGroup                  // background work started by requests (Wait drains it)
+	markup      *markup.Renderer
+	names       names       // cached names for list pages
+	threads     threadCache // recently read comment threads
+	locks       keyLocks    // per-key read-modify-write on this node
+	repairAfter time.Duration
+	repairs     repairs // proposals waiting for a recount
 
 	loadMu            sync.Mutex
 	loading           bool            // LoadCatalog is scanning the store
@@ -83,7 +89,7 @@ type App struct {
 // New builds the app.
 func New(d Deps) *App {
 	a := &App{store: d.Store, live: d.Live, mail: d.Mail, clock: d.Clock, log: d.Logger, baseURL: d.BaseURL,
-		sessionTTL: d.SessionTTL, hasher: d.Hasher}
+		sessionTTL: d.SessionTTL, hasher: d.Hasher, repairAfter: d.RepairAfter}
 	if a.clock == nil {
 		a.clock = insieme.SystemClock{}
 	}

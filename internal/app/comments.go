@@ -144,7 +144,7 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 		return nil, err
 	}
 	if len(t.Comments) >= insieme.MaxThreadComments {
-		return nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "This discussion is full."}
+		return nil, errThreadFull
 	}
 	depth := 0
 	var parent *insieme.Comment
@@ -159,6 +159,9 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	}
 	c := insieme.Comment{ID: insieme.NewCommentID(pr.ID, newID()[:16]), ParentID: in.ParentID, Depth: depth, AuthorID: p.AccountID,
 		Body: *in.Body, BodyHTML: a.markup.Markdown(*in.Body), Stance: *in.Stance, CreatedAt: a.Now()}
+	if !t.Fits(&c, nil) {
+		return nil, errThreadFull
+	}
 	appended, err := a.store.AppendComment(ctx, pr.ID, f.ID, c)
 	if err != nil {
 		return nil, err
@@ -168,7 +171,8 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	if err != nil {
 		return nil, err
 	}
-	a.catalogCounts(ctx, counted)
+	a.catalogCounts(ctx, counted, true)
+	a.scheduleRepair(ctx, pr.ID)
 	public, err := a.commentView(ctx, nil, &c, false, map[string]PersonView{})
 	if err != nil {
 		return nil, err
@@ -176,7 +180,7 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	// A hidden proposal's discussion is not broadcast to the forum's public room.
 	if !pr.Hidden {
 		a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "comment.created", "proposalId": pr.ID, "comment": public})
-		a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.counts", "id": counted.ID, "supports": counted.Supports, "comments": counted.Comments})
+		a.publishCounts(ctx, counted)
 	}
 	if parent != nil && parent.AuthorID != p.AccountID {
 		a.notify(ctx, parent.AuthorID, Notification{Kind: "comment.reply", ProposalID: pr.ID, CommentID: c.ID})
@@ -184,6 +188,8 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	mine, err := a.commentView(ctx, p, &c, false, map[string]PersonView{})
 	return &mine, err
 }
+
+var errThreadFull = &insieme.Error{Code: insieme.ECONFLICT, Message: "This discussion is full."}
 
 // changeComment rewrites one comment of a thread with a version check, retrying when another
 // change got in first.
@@ -205,12 +211,13 @@ func (a *App) changeComment(ctx context.Context, commentID string, change func(t
 		if err := change(t, c); err != nil {
 			return nil, nil, err
 		}
-		err = a.store.SaveThread(ctx, t)
+		err = a.store.SaveThread(ctx, t, commentID)
 		if insieme.ErrorCode(err) == insieme.ECONFLICT && attempt < 5 {
 			continue
 		}
 		if err == nil {
 			a.threadChanged(ctx, proposalID, t.Version)
+			a.scheduleRepair(ctx, proposalID)
 		}
 		return t, c, err
 	}
@@ -229,7 +236,7 @@ func (a *App) EditComment(ctx context.Context, p *insieme.Principal, commentID s
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	t, c, err := a.changeComment(ctx, commentID, func(_ *insieme.Thread, c *insieme.Comment) error {
+	t, c, err := a.changeComment(ctx, commentID, func(t *insieme.Thread, c *insieme.Comment) error {
 		if c.AuthorID != p.AccountID {
 			return &insieme.Error{Code: insieme.EFORBIDDEN, Message: "Only the author edits a comment."}
 		}
@@ -243,7 +250,12 @@ func (a *App) EditComment(ctx context.Context, p *insieme.Principal, commentID s
 			return &insieme.Error{Code: insieme.ECONFLICT, Message: "A comment can be edited for 15 minutes only."}
 		}
 		if in.Body != nil {
-			c.Body, c.BodyHTML = *in.Body, a.markup.Markdown(*in.Body)
+			edited := *c
+			edited.Body, edited.BodyHTML = *in.Body, a.markup.Markdown(*in.Body)
+			if !t.Fits(&edited, c) {
+				return errThreadFull
+			}
+			c.Body, c.BodyHTML = edited.Body, edited.BodyHTML
 		}
 		if in.Stance != nil {
 			c.Stance = *in.Stance

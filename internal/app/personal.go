@@ -141,16 +141,13 @@ func (a *App) corePersonalData() []PersonalData {
 			return nil
 		}},
 		{Name: "comments", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
-			out := []map[string]any{}
-			err := a.store.AllThreads(ctx, func(t *insieme.Thread) error {
-				for _, c := range t.Comments {
-					if c.AuthorID == acct.ID {
-						out = append(out, map[string]any{"proposalId": t.ProposalID, "id": c.ID, "body": c.Body, "stance": c.Stance,
-							"deleted": c.Deleted, "createdAt": c.CreatedAt})
-					}
-				}
-				return nil
-			})
+			cs, err := a.store.CommentsBy(ctx, acct.ID)
+			out := make([]map[string]any, 0, len(cs))
+			for _, c := range cs {
+				proposalID, _ := insieme.ProposalOfComment(c.ID)
+				out = append(out, map[string]any{"proposalId": proposalID, "id": c.ID, "body": c.Body, "stance": c.Stance,
+					"deleted": c.Deleted, "createdAt": c.CreatedAt})
+			}
 			return out, err
 		}},
 		{Name: "following", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {

@@ -105,9 +105,10 @@ const CatalogRoom = "system:catalog"
 
 // catalogEvent says a proposal changed. Nodes re-read it from the store by _id rather than
 // trust the event's order: whichever event comes last, the read model ends at the stored
-// state.
+// state. Thread says its comments changed too (a support does not drop cached threads).
 type catalogEvent struct {
-	ID string `json:"id"`
+	ID     string `json:"id"`
+	Thread bool   `json:"thread,omitempty"`
 }
 
 func (a *App) cat() *catalog.Catalog { return a.catalog.Load() }
@@ -118,10 +119,11 @@ func (a *App) catalogPut(ctx context.Context, pr *insieme.Proposal) {
 	a.publish(ctx, CatalogRoom, catalogEvent{ID: pr.ID})
 }
 
-// catalogCounts updates a proposal's counts here at once and tells every node.
-func (a *App) catalogCounts(ctx context.Context, pr *insieme.Proposal) {
+// catalogCounts updates a proposal's counts here at once and tells every node (and whether
+// its thread changed with them).
+func (a *App) catalogCounts(ctx context.Context, pr *insieme.Proposal, thread bool) {
 	a.cat().SetCounts(pr.ID, pr.Supports, pr.Comments)
-	a.publish(ctx, CatalogRoom, catalogEvent{ID: pr.ID})
+	a.publish(ctx, CatalogRoom, catalogEvent{ID: pr.ID, Thread: thread})
 }
 
 // ApplyCatalogEvent refreshes one proposal of the read model from the store. A node re-reads
@@ -133,7 +135,9 @@ func (a *App) ApplyCatalogEvent(ctx context.Context, data []byte) {
 		a.log.Warn("catalog event not understood", "err", err)
 		return
 	}
-	a.threads.drop(ev.ID)
+	if ev.Thread {
+		a.threads.drop(ev.ID)
+	}
 	a.loadMu.Lock()
 	if a.loading {
 		a.changedDuringLoad[ev.ID] = true
@@ -541,8 +545,9 @@ func (a *App) countSupport(ctx context.Context, id string, f *insieme.Forum, del
 	if err != nil {
 		return nil, err
 	}
-	a.catalogCounts(ctx, pr)
-	a.publish(ctx, "forum:"+f.ID, map[string]any{"type": "proposal.counts", "id": pr.ID, "supports": pr.Supports, "comments": pr.Comments})
+	a.catalogCounts(ctx, pr, false)
+	a.publishCounts(ctx, pr)
+	a.scheduleRepair(ctx, pr.ID)
 	return &SupportResult{Supported: supported, Supports: pr.Supports}, nil
 }
 

@@ -90,7 +90,7 @@ func (a *App) readThread(ctx context.Context, proposalID string) (*insieme.Threa
 // threadChanged forgets the thread here (this node wrote version v) and tells every node.
 func (a *App) threadChanged(ctx context.Context, proposalID string, v int64) {
 	a.threads.wrote(proposalID, v)
-	a.publish(ctx, CatalogRoom, catalogEvent{ID: proposalID})
+	a.publish(ctx, CatalogRoom, catalogEvent{ID: proposalID, Thread: true})
 }
 
 func (c *threadCache) clear() {

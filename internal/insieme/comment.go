@@ -15,9 +15,11 @@ const (
 
 // Limits of comments.
 const (
-	MaxCommentBody     = 4000
-	MaxCommentDepth    = 2 // three levels: 0, 1, 2
-	MaxThreadComments  = 2000
+	MaxCommentBody    = 4000
+	MaxCommentDepth   = 2 // three levels: 0, 1, 2
+	MaxThreadComments = 2000
+	// MaxThreadBytes keeps a thread's cached document well under MongoDB's 16 MB limit.
+	MaxThreadBytes     = 12 << 20
 	CommentEditWindow  = 15 * time.Minute
 	commentIDSeparator = "~"
 )
@@ -39,7 +41,8 @@ type Comment struct {
 }
 
 // Thread is a proposal's comments, kept together so opening a proposal reads one document
-// by _id (FerretDB scans whole collections for anything else). Version guards rewrites.
+// by _id (FerretDB scans whole collections for anything else). Each comment is also stored
+// as its own document, the truth the thread is rebuilt from. Version guards rewrites.
 type Thread struct {
 	ProposalID string
 	ForumID    string
@@ -68,15 +71,43 @@ func (t *Thread) Find(id string) *Comment {
 	return nil
 }
 
-// ThreadStore keeps comment threads.
+// Bytes estimates the size of a thread's stored document.
+func (t *Thread) Bytes() int {
+	n := 0
+	for i := range t.Comments {
+		n += t.Comments[i].bytes()
+	}
+	return n
+}
+
+func (c *Comment) bytes() int {
+	return len(c.Body) + len(c.BodyHTML) + len(c.ID) + len(c.ParentID) + len(c.AuthorID) + 128
+}
+
+// Fits says whether a thread can take a comment (or a comment's new text) without its
+// document growing past MaxThreadBytes; old is the comment's current text when editing.
+func (t *Thread) Fits(c, old *Comment) bool {
+	n := t.Bytes() + c.bytes()
+	if old != nil {
+		n -= old.bytes()
+	}
+	return n <= MaxThreadBytes
+}
+
+// ThreadStore keeps comments: one document each (the truth, inserted under a unique _id so
+// no node's comment is ever lost) and a thread document per proposal that caches them for
+// reading by _id.
 type ThreadStore interface {
-	// Thread returns a proposal's thread; an empty one (version 0) when it has no comments.
+	// Thread returns a proposal's cached thread; an empty one (version 0) when it has none.
 	Thread(ctx context.Context, proposalID string) (*Thread, error)
-	// AppendComment adds a comment atomically (creating the thread) and returns the thread.
+	// AppendComment stores a comment, then adds it to the cached thread, which it returns.
 	AppendComment(ctx context.Context, proposalID, forumID string, c Comment) (*Thread, error)
-	// SaveThread rewrites a thread's comments if its version is still t.Version, and bumps
-	// the version; ECONFLICT when someone changed it meanwhile.
-	SaveThread(ctx context.Context, t *Thread) error
-	// AllThreads visits every thread (exports, erasure).
-	AllThreads(ctx context.Context, each func(*Thread) error) error
+	// SaveThread stores the changed comments (by id), then rewrites the cached thread if its
+	// version is still t.Version and bumps the version; ECONFLICT when it moved meanwhile.
+	SaveThread(ctx context.Context, t *Thread, changed ...string) error
+	// RebuildThread reads a proposal's comments from their own documents and, when the
+	// cached thread differs, rewrites it; it returns the thread and whether it changed.
+	RebuildThread(ctx context.Context, proposalID, forumID string) (*Thread, bool, error)
+	// CommentsBy lists the comments a person wrote, oldest first (data download).
+	CommentsBy(ctx context.Context, accountID string) ([]Comment, error)
 }

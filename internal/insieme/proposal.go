@@ -102,6 +102,9 @@ type ProposalStore interface {
 	ProposalsBy(ctx context.Context, accountID string) ([]*Proposal, error)
 	// AddToCounts adds to a proposal's support and comment counts and returns it as stored.
 	AddToCounts(ctx context.Context, id string, supports, comments int) (*Proposal, error)
+	// SetCounts writes counts recounted from the supports and the comments (repairing the
+	// increments several nodes on one FerretDB can lose).
+	SetCounts(ctx context.Context, id string, supports, comments int) error
 
 	PutTranslation(ctx context.Context, t *Translation) error
 	Translations(ctx context.Context, proposalID string) ([]*Translation, error)

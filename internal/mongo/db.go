@@ -33,7 +33,9 @@ const (
 	colProposals     = "proposals"
 	colTranslations  = "translations" // _id: "<proposal>:<lang>"
 	colSupports      = "supports"     // _id: "<proposal>:<account>"
-	colThreads       = "threads"      // _id: the proposal; its comments in one document
+	colThreads       = "threads"      // _id: the proposal; a cache of its comments in one document
+	colComments      = "comments"     // _id: "<proposal>~<random>"; one document per comment (the truth)
+	colCounts        = "counts"       // _id: the proposal; its support and comment counts
 	colFollowers     = "followers"    // _id: the proposal; the accounts that follow it
 	colInboxes       = "inboxes"      // _id: the account; its newest notifications
 	colTimelines     = "timelines"    // _id: the proposal; its status changes, answers and updates
@@ -43,7 +45,7 @@ const (
 
 // Collections lists every collection Insieme writes, for backup and restore.
 var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox,
-	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colFollowers, colInboxes, colTimelines, colCases, colAudit}
+	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colComments, colCounts, colFollowers, colInboxes, colTimelines, colCases, colAudit}
 
 // DB is the store. Reads use a pooled client; writes go through a client of their own, which
 // has one connection on the embedded store because FerretDB loses concurrent updates of one
@@ -110,6 +112,7 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		colProposals:    {{Keys: bson.D{{Key: "forumId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}},
 		colTranslations: {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "translatorId", Value: 1}}}},
 		colSupports:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
+		colComments:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}},
 	}
 	for col, models := range idx {
 		// Create only the missing ones, one at a time: FerretDB v1.24 panics on a
@@ -206,3 +209,6 @@ func lastAt(s string) int {
 
 // Drop deletes the whole database (tests).
 func (db *DB) Drop(ctx context.Context) error { return db.w.Drop(ctx) }
+
+// Name is the database's name (tests open a second node's connection to it).
+func (db *DB) Name() string { return db.r.Name() }

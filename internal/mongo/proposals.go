@@ -15,8 +15,8 @@ import (
 var _ insieme.ProposalStore = (*DB)(nil)
 
 // proposalDoc is a proposal as stored. Place and AnsweredAt are absent when unset (inserts
-// omit them, updates $unset them). Supports and Comments are counts changed only by $inc
-// (AddToCounts), never by a read-modify-write.
+// omit them, updates $unset them). Its counts live apart (countsDoc): FerretDB rewrites whole
+// documents, so a count written by one node could otherwise undo another node's answer.
 type proposalDoc struct {
 	ID         string     `bson:"_id"`
 	ForumID    string     `bson:"forumId"`
@@ -29,8 +29,6 @@ type proposalDoc struct {
 	Category   string     `bson:"category"`
 	Place      *placeDoc  `bson:"place,omitempty"`
 	Status     string     `bson:"status"`
-	Supports   int        `bson:"supports"`
-	Comments   int        `bson:"comments"`
 	Hidden     bool       `bson:"hidden"`
 	Tokens     []string   `bson:"tokens"`
 	CreatedAt  time.Time  `bson:"createdAt"`
@@ -59,10 +57,18 @@ func (d *placeDoc) place() *insieme.Place {
 	return &insieme.Place{Name: d.Name, Lat: d.Lat, Lng: d.Lng}
 }
 
-func (d *proposalDoc) proposal() *insieme.Proposal {
+// countsDoc's _id is the proposal id. On MongoDB $inc keeps it exact; on FerretDB shared by
+// several nodes an $inc can be lost, and the app recounts from the supports and comments.
+type countsDoc struct {
+	ID       string `bson:"_id"`
+	Supports int    `bson:"supports"`
+	Comments int    `bson:"comments"`
+}
+
+func (d *proposalDoc) proposal(c countsDoc) *insieme.Proposal {
 	return &insieme.Proposal{ID: d.ID, ForumID: d.ForumID, AuthorID: d.AuthorID, OrgID: d.OrgID, Title: d.Title,
 		Body: d.Body, BodyHTML: d.BodyHTML, Language: d.Language, Category: d.Category, Place: d.Place.place(),
-		Status: d.Status, Supports: d.Supports, Comments: d.Comments, Hidden: d.Hidden, Tokens: d.Tokens,
+		Status: d.Status, Supports: c.Supports, Comments: c.Comments, Hidden: d.Hidden, Tokens: d.Tokens,
 		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), AnsweredAt: utcPtr(d.AnsweredAt)}
 }
 
@@ -104,22 +110,43 @@ func (d *supportDoc) support() *insieme.Support {
 	return &insieme.Support{ProposalID: d.ProposalID, ForumID: d.ForumID, AccountID: d.AccountID, CreatedAt: d.CreatedAt.UTC()}
 }
 
-// CreateProposal inserts a proposal; ECONFLICT when the id is taken.
+// CreateProposal inserts a proposal and its counts; ECONFLICT when the id is taken.
 func (db *DB) CreateProposal(ctx context.Context, p *insieme.Proposal) error {
-	_, err := db.w.Collection(colProposals).InsertOne(ctx, proposalDoc{ID: p.ID, ForumID: p.ForumID, AuthorID: p.AuthorID,
+	// The counts first: a proposal is never visible without them (a counts document left by
+	// a failed proposal insert is harmless and is replaced by a retry with a new id).
+	_, err := db.w.Collection(colCounts).ReplaceOne(ctx, bson.M{"_id": p.ID},
+		countsDoc{ID: p.ID, Supports: p.Supports, Comments: p.Comments}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fail(err, "proposal")
+	}
+	_, err = db.w.Collection(colProposals).InsertOne(ctx, proposalDoc{ID: p.ID, ForumID: p.ForumID, AuthorID: p.AuthorID,
 		OrgID: p.OrgID, Title: p.Title, Body: p.Body, BodyHTML: p.BodyHTML, Language: p.Language, Category: p.Category,
-		Place: newPlaceDoc(p.Place), Status: p.Status, Supports: p.Supports, Comments: p.Comments, Hidden: p.Hidden,
+		Place: newPlaceDoc(p.Place), Status: p.Status, Hidden: p.Hidden,
 		Tokens: p.Tokens, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, AnsweredAt: p.AnsweredAt})
 	return fail(err, "proposal")
 }
 
-// Proposal finds a proposal by id.
+// Proposal finds a proposal by id, with its counts (two look-ups by _id).
 func (db *DB) Proposal(ctx context.Context, id string) (*insieme.Proposal, error) {
 	var d proposalDoc
 	if err := db.r.Collection(colProposals).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
 		return nil, fail(err, "proposal")
 	}
-	return d.proposal(), nil
+	c, err := db.counts(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return d.proposal(c), nil
+}
+
+// counts reads a proposal's counts; zero when it has none stored.
+func (db *DB) counts(ctx context.Context, id string) (countsDoc, error) {
+	var c countsDoc
+	err := db.r.Collection(colCounts).FindOne(ctx, bson.M{"_id": id}).Decode(&c)
+	if e := fail(err, "proposal"); e != nil && insieme.ErrorCode(e) != insieme.ENOTFOUND {
+		return c, e
+	}
+	return c, nil
 }
 
 // UpdateProposal changes the given fields ($set; $unset for a place set back to none) and
@@ -174,6 +201,14 @@ func (db *DB) UpdateProposal(ctx context.Context, id string, upd insieme.Proposa
 // AllProposals calls each for every proposal in id order, decoding one document at a time;
 // it stops at the first error each returns and returns it.
 func (db *DB) AllProposals(ctx context.Context, each func(*insieme.Proposal) error) error {
+	counts := map[string]countsDoc{}
+	var cs []countsDoc
+	if err := findAll(ctx, db.r.Collection(colCounts), bson.M{}, &cs); err != nil {
+		return fail(err, "proposals")
+	}
+	for _, c := range cs {
+		counts[c.ID] = c
+	}
 	cur, err := db.r.Collection(colProposals).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return fail(err, "proposals")
@@ -184,7 +219,7 @@ func (db *DB) AllProposals(ctx context.Context, each func(*insieme.Proposal) err
 		if err := cur.Decode(&d); err != nil {
 			return fail(err, "proposals")
 		}
-		if err := each(d.proposal()); err != nil {
+		if err := each(d.proposal(counts[d.ID])); err != nil {
 			return err
 		}
 	}
@@ -201,23 +236,38 @@ func (db *DB) ProposalsBy(ctx context.Context, accountID string) ([]*insieme.Pro
 	}
 	out := make([]*insieme.Proposal, len(docs))
 	for i := range docs {
-		out[i] = docs[i].proposal()
+		c, err := db.counts(ctx, docs[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = docs[i].proposal(c)
 	}
 	return out, nil
 }
 
-// AddToCounts adds to the support and comment counts in one atomic $inc and returns the
-// proposal as stored after it. No projection: FerretDB v1 cannot combine one with
-// findAndModify's returned document.
+// AddToCounts adds to the support and comment counts in one $inc and returns the proposal
+// as stored after it. No projection: FerretDB v1 cannot combine one with findAndModify's
+// returned document.
 func (db *DB) AddToCounts(ctx context.Context, id string, supports, comments int) (*insieme.Proposal, error) {
 	var d proposalDoc
-	err := db.w.Collection(colProposals).FindOneAndUpdate(ctx, bson.M{"_id": id},
+	if err := db.r.Collection(colProposals).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+		return nil, fail(err, "proposal")
+	}
+	var c countsDoc
+	err := db.w.Collection(colCounts).FindOneAndUpdate(ctx, bson.M{"_id": id},
 		bson.M{"$inc": bson.M{"supports": supports, "comments": comments}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&c)
 	if err != nil {
 		return nil, fail(err, "proposal")
 	}
-	return d.proposal(), nil
+	return d.proposal(c), nil
+}
+
+// SetCounts writes counts recounted from the supports and comments.
+func (db *DB) SetCounts(ctx context.Context, id string, supports, comments int) error {
+	_, err := db.w.Collection(colCounts).UpdateOne(ctx, bson.M{"_id": id},
+		bson.M{"$set": bson.M{"supports": supports, "comments": comments}}, options.UpdateOne().SetUpsert(true))
+	return fail(err, "proposal")
 }
 
 // PutTranslation inserts a proposal's translation into a language, or replaces the one there

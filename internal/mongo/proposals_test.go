@@ -92,6 +92,23 @@ func TestProposalRoundTripAndUpdate(t *testing.T) {
 	if _, err := db.AddToCounts(ctx, "nope", 1, 0); insieme.ErrorCode(err) != insieme.ENOTFOUND {
 		t.Fatalf("counts of unknown: %v", err)
 	}
+	// A recount replaces them, and leaves the proposal's own fields alone.
+	if err := db.SetCounts(ctx, "p1", 7, 5); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = db.Proposal(ctx, "p1"); err != nil || got.Supports != 7 || got.Comments != 5 || got.Title != title || got.Place == nil {
+		t.Fatalf("set counts: %+v %v", got, err)
+	}
+	n := 0
+	if err := db.AllProposals(ctx, func(p *insieme.Proposal) error {
+		if p.ID == "p1" && (p.Supports != 7 || p.Comments != 5) {
+			t.Errorf("all proposals: p1 counts %d %d", p.Supports, p.Comments)
+		}
+		n++
+		return nil
+	}); err != nil || n != 2 {
+		t.Fatalf("all proposals: %d %v", n, err)
+	}
 
 	by, err := db.ProposalsBy(ctx, "a2")
 	if err != nil || len(by) != 1 || by[0].ID != "p2" {

@@ -86,6 +86,18 @@ func (s *Server) DB(t testing.TB) *mongo.DB {
 	return db
 }
 
+// Node opens another connection to an existing test database, with a write client of its
+// own, as a second Insieme node sharing the store would.
+func (s *Server) Node(t testing.TB, database string) *mongo.DB {
+	t.Helper()
+	db, err := mongo.Open(context.Background(), mongo.Options{URI: s.URI, Database: database, SingleWriter: s.Embedded()})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	return db
+}
+
 // logger shows the embedded store's warnings and errors in test output (STORE_LOG=1 shows all); FerretDB logs every unsupported command as a warning.
 func logger() *slog.Logger {
 	level := slog.LevelError

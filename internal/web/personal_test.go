@@ -24,7 +24,9 @@ func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
 		"proposals":      "proposals",
 		"translations":   "translations",
 		"supports":       "supports",
-		"threads":        "comments",
+		"threads":        "comments", // a cache of the comments collection
+		"comments":       "comments",
+		"counts":         "", // numbers of supports and comments, nobody's
 		"followers":      "following",
 		"inboxes":        "notifications",
 		"timelines":      "", // the municipality's official answers, given as staff

@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/insieme/insieme/internal/insieme"
+)
+
+// Several nodes on one FerretDB can lose each other's rewrites of a document (it rewrites
+// whole documents without a lock; see DESIGN.md). What they share is therefore stored as
+// inserts under unique keys (each support, each comment), and the counts and the cached thread
+// built from them are repaired: after a node changes a proposal's supports or comments it
+// recounts them a little later, once the burst is over, and writes what it found. Every
+// change schedules a repair after it, so the last repair sees every stored change. On a
+// single node (one write connection) or on MongoDB nothing is lost and repairs are off.
+
+// repairs holds the proposals waiting for a repair on this node.
+type repairs struct {
+	mu      sync.Mutex
+	pending map[string]bool
+}
+
+// scheduleRepair recounts a proposal's supports and comments after the repair delay, once
+// for any number of changes made meanwhile.
+func (a *App) scheduleRepair(ctx context.Context, proposalID string) {
+	if a.repairAfter <= 0 {
+		return
+	}
+	a.repairs.mu.Lock()
+	if a.repairs.pending[proposalID] {
+		a.repairs.mu.Unlock()
+		return
+	}
+	if a.repairs.pending == nil {
+		a.repairs.pending = map[string]bool{}
+	}
+	a.repairs.pending[proposalID] = true
+	a.repairs.mu.Unlock()
+	a.tasks.Add(1) // Wait (shutdown, tests) waits for pending repairs
+	time.AfterFunc(a.repairAfter, func() {
+		defer a.tasks.Done()
+		// A change from now on schedules another repair, which will see it.
+		a.repairs.mu.Lock()
+		delete(a.repairs.pending, proposalID)
+		a.repairs.mu.Unlock()
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := a.Repair(rctx, proposalID); err != nil {
+			a.log.Warn("repair failed", "proposal", proposalID, "err", err)
+		}
+	})
+}
+
+// Repair rebuilds a proposal's cached thread from its comments and its counts from its
+// supports and comments, telling every node what changed.
+func (a *App) Repair(ctx context.Context, proposalID string) error {
+	defer a.locks.lock("thread:" + proposalID)()
+	pr, err := a.store.Proposal(ctx, proposalID)
+	if err != nil {
+		return err
+	}
+	t, changed, err := a.store.RebuildThread(ctx, proposalID, pr.ForumID)
+	if err != nil {
+		return err
+	}
+	if changed {
+		a.log.Info("thread repaired", "proposal", proposalID, "comments", len(t.Comments))
+		a.threadChanged(ctx, proposalID, t.Version)
+	}
+	supports, err := a.store.CountSupports(ctx, proposalID)
+	if err != nil {
+		return err
+	}
+	if supports == pr.Supports && len(t.Comments) == pr.Comments {
+		return nil
+	}
+	a.log.Info("counts repaired", "proposal", proposalID, "supports", supports, "was", pr.Supports,
+		"comments", len(t.Comments), "wasComments", pr.Comments)
+	if err := a.store.SetCounts(ctx, proposalID, supports, len(t.Comments)); err != nil {
+		return err
+	}
+	pr.Supports, pr.Comments = supports, len(t.Comments)
+	a.catalogCounts(ctx, pr, changed)
+	a.publishCounts(ctx, pr)
+	return nil
+}
+
+// publishCounts tells a forum's room a proposal's counts (absolute, so applying an event
+// twice is harmless); a hidden proposal's are not broadcast.
+func (a *App) publishCounts(ctx context.Context, pr *insieme.Proposal) {
+	if pr.Hidden {
+		return
+	}
+	a.publish(ctx, "forum:"+pr.ForumID, map[string]any{"type": "proposal.counts", "id": pr.ID, "supports": pr.Supports, "comments": pr.Comments})
+}
