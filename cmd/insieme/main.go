@@ -5,7 +5,7 @@
 //	insieme devdb [--addr A] [--postgresql URL]      run the embedded store on its own
 //	insieme backup [--out FILE]                      dump every collection as JSON lines
 //	insieme restore [--in FILE]                      load a backup into an empty store
-//	insieme seed --demo                              fill an empty store with demo data
+//	insieme seed --demo [--force]                    fill an empty store with demo data
 package main
 
 import (
@@ -59,6 +59,6 @@ const usage = `usage:
   insieme devdb [--addr 127.0.0.1:27017] [--postgresql URL]
   insieme backup [--out FILE]
   insieme restore [--in FILE]
-  insieme seed --demo                                  fill an empty store with demo forums
+  insieme seed --demo [--force]                        fill an empty store with demo forums
 Settings come from environment variables: see config/insieme.example.env.
 `

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -217,15 +218,27 @@ var _ = fmt.Sprintf
 func TestSeedDemo(t *testing.T) {
 	env := map[string]string{"INSIEME_DATA_DIR": t.TempDir(), "INSIEME_LOG_LEVEL": "warn"}
 	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
+	// A store that already holds an account is refused without --force, and nothing is written.
+	if err := run(ctx, []string{"admin", "create", "--email", "you@example.org", "--password-stdin"}, getenv, strings.NewReader("a long admin password\n"), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"seed", "--demo"}, getenv, nil, &out, io.Discard); err != nil {
+	if err := run(ctx, []string{"seed", "--demo"}, getenv, nil, &out, io.Discard); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("seeding a store with an account: %v (said %q)", err, out.String())
+	}
+	if err := run(ctx, []string{"seed", "--demo", "--force"}, getenv, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "4 forums, 6 proposals") {
 		t.Fatalf("seed said %q", out.String())
 	}
-	if err := run(context.Background(), []string{"seed", "--demo"}, getenv, nil, io.Discard, io.Discard); err == nil {
-		t.Fatal("seeding twice should be refused")
+	password := demoPasswordIn(t, out.String())
+	// Seeding twice is refused, even with --force: the demo accounts are there.
+	for _, args := range [][]string{{"seed", "--demo"}, {"seed", "--demo", "--force"}} {
+		if err := run(ctx, args, getenv, nil, io.Discard, io.Discard); err == nil {
+			t.Fatalf("%v twice should be refused", args)
+		}
 	}
 	n := start(t, env)
 	c := newClient(t, n.base)
@@ -243,7 +256,57 @@ func TestSeedDemo(t *testing.T) {
 	if total != 6 {
 		t.Fatalf("proposals listed after a restart: %d", total)
 	}
-	if s := c.call("POST", "/api/v1/auth/login", map[string]any{"email": "awa@braccianti.demo", "password": demoPassword}, nil); s != 200 {
-		t.Fatalf("demo login: %d", s)
+	for _, email := range []string{"awa@braccianti.demo", demoAdminEmail} {
+		if s := c.call("POST", "/api/v1/auth/login", map[string]any{"email": email, "password": "insieme-demo-2026"}, nil); s != 401 {
+			t.Fatalf("%s with the old published password: %d", email, s)
+		}
+		if s := c.call("POST", "/api/v1/auth/login", map[string]any{"email": email, "password": password}, nil); s != 200 {
+			t.Fatalf("demo login %s: %d", email, s)
+		}
+	}
+	// The account that was there before is untouched.
+	if s := c.call("POST", "/api/v1/auth/login", map[string]any{"email": "you@example.org", "password": "a long admin password"}, nil); s != 200 {
+		t.Fatalf("the earlier admin: %d", s)
+	}
+}
+
+// demoPasswordIn finds the password that seed --demo printed.
+func demoPasswordIn(t *testing.T, out string) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if _, after, ok := strings.Cut(line, "password (all of them, new at every run): "); ok {
+			return after
+		}
+	}
+	t.Fatalf("no password in %q", out)
+	return ""
+}
+
+func TestDemoPasswordIsRandomAndReadable(t *testing.T) {
+	shape := regexp.MustCompile(`^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$`)
+	seen := map[string]bool{}
+	for range 20 {
+		p, err := newDemoPassword()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !shape.MatchString(p) || strings.ContainsAny(p, "01ilo") {
+			t.Fatalf("demo password %q", p)
+		}
+		if seen[p] {
+			t.Fatalf("demo password %q drawn twice", p)
+		}
+		seen[p] = true
+	}
+}
+
+func TestSeedEmptyStoreNeedsNoForce(t *testing.T) {
+	env := map[string]string{"INSIEME_DATA_DIR": t.TempDir(), "INSIEME_LOG_LEVEL": "warn"}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"seed", "--demo"}, func(k string) string { return env[k] }, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "4 forums, 6 proposals") || demoPasswordIn(t, out.String()) == "" {
+		t.Fatalf("seed said %q", out.String())
 	}
 }

@@ -2,43 +2,77 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
+	"strings"
 
 	"github.com/insieme/insieme/internal/app"
 	"github.com/insieme/insieme/internal/insieme"
 )
 
-// demoPassword is the password of every demo account (shown by the command).
-const demoPassword = "insieme-demo-2026"
+// demoAdminEmail is the demo's administrator.
+const demoAdminEmail = "admin@demo.insieme.it"
+
+// demoPasswordAlphabet holds lowercase letters and digits that cannot be mistaken for one
+// another when read aloud or copied from a screen (no 0/o, 1/l/i).
+const demoPasswordAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+
+// newDemoPassword returns a password for the demo accounts, new at every run (the demo's
+// administrator is a real administrator of whatever server the store ends up on): four
+// groups of four characters, about 79 bits, e.g. "k7mq-3xtr-a9pe-wz2h".
+func newDemoPassword() (string, error) {
+	var b strings.Builder
+	n := big.NewInt(int64(len(demoPasswordAlphabet)))
+	for i := range 16 {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte('-')
+		}
+		k, err := rand.Int(rand.Reader, n)
+		if err != nil {
+			return "", err
+		}
+		b.WriteByte(demoPasswordAlphabet[k.Int64()])
+	}
+	return b.String(), nil
+}
 
 // seed fills an empty store with demo data: forums of San Severo, Nardò, Turi and Bari with
 // associations, proposals in several languages, translations, supports, comments and answers.
 // Everything goes through the use cases, so the demo obeys the same rules as real use.
+//
+// A store that already holds an account or a forum is refused (the demo accounts would sit
+// beside real ones, all sharing one printed password) unless --force is given; a store that
+// already holds any of the demo's accounts is refused even then. Nothing is written when the
+// seed is refused.
 func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	demo := fs.Bool("demo", false, "fill the store with demo forums, associations and proposals")
+	force := fs.Bool("force", false, "seed even when the store already holds accounts or forums")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if !*demo {
-		return errors.New("usage: insieme seed --demo")
+		return errors.New("usage: insieme seed --demo [--force]")
+	}
+	password, err := newDemoPassword()
+	if err != nil {
+		return err
 	}
 	cfg, log, st, err := openTask(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	defer st.close(ctx)
-	if fs, err := st.db.ListForums(ctx); err != nil {
+	if err := checkSeedable(ctx, st.db, *force); err != nil {
 		return err
-	} else if len(fs) > 0 {
-		return errors.New("the store already has forums: seed --demo fills an empty store only")
 	}
 	a := app.New(app.Deps{Store: st.db, Logger: log, BaseURL: cfg.BaseURL})
-	d := &demoSeeder{ctx: ctx, a: a, db: st.db}
+	d := &demoSeeder{ctx: ctx, a: a, db: st.db, password: password}
 	if err := d.run(); err != nil {
 		return describe(err)
 	}
@@ -47,14 +81,85 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	for _, email := range d.order {
 		fmt.Fprintf(stdout, "  %s\n", email)
 	}
-	fmt.Fprintf(stdout, "password (all of them): %s\n", demoPassword)
+	fmt.Fprintf(stdout, "password (all of them, new at every run): %s\n", password)
 	return nil
+}
+
+// seedStore is what checkSeedable reads.
+type seedStore interface {
+	CountAccounts(ctx context.Context) (int64, error)
+	AccountByEmail(ctx context.Context, email string) (*insieme.Account, error)
+	ListForums(ctx context.Context) ([]*insieme.Forum, error)
+}
+
+// checkSeedable refuses a store that is not empty (unless force) or that already holds one of
+// the demo's accounts (always: they would keep their old password, and the seed would stop
+// half-way).
+func checkSeedable(ctx context.Context, db seedStore, force bool) error {
+	if !force {
+		n, err := db.CountAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("the store already holds %d account(s): seed --demo fills an empty store only (add --force to seed beside them)", n)
+		}
+		fs, err := db.ListForums(ctx)
+		if err != nil {
+			return err
+		}
+		if len(fs) > 0 {
+			return errors.New("the store already has forums: seed --demo fills an empty store only (add --force to seed beside them)")
+		}
+	}
+	for _, email := range demoEmails() {
+		_, err := db.AccountByEmail(ctx, email)
+		switch insieme.ErrorCode(err) {
+		case "":
+			return fmt.Errorf("the store already holds the demo account %s: seed --demo cannot run twice on a store", email)
+		case insieme.ENOTFOUND:
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+// demoEmails lists every account the demo creates.
+func demoEmails() []string {
+	seen := map[string]bool{demoAdminEmail: true}
+	out := []string{demoAdminEmail}
+	add := func(e string) {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	for _, f := range demoForums() {
+		add(f.staff[0])
+		for _, members := range f.associations {
+			for _, m := range members {
+				add(m)
+			}
+		}
+		for _, p := range f.proposals {
+			add(p.author)
+			for _, s := range p.supporters {
+				add(s)
+			}
+			for _, c := range p.comments {
+				add(c[0])
+			}
+		}
+	}
+	return out
 }
 
 type demoSeeder struct {
 	ctx               context.Context
 	a                 *app.App
 	db                insieme.AccountStore
+	password          string // of every demo account
 	people            map[string]*insieme.Principal
 	order             []string
 	forums, proposals int
@@ -64,7 +169,7 @@ func (d *demoSeeder) person(email, name, lang string) *insieme.Principal {
 	if p, ok := d.people[email]; ok {
 		return p
 	}
-	si, err := d.a.Register(d.ctx, app.RegisterInput{Email: email, Password: demoPassword, DisplayName: name, Language: lang})
+	si, err := d.a.Register(d.ctx, app.RegisterInput{Email: email, Password: d.password, DisplayName: name, Language: lang})
 	if err != nil {
 		panic(err)
 	}
@@ -111,14 +216,14 @@ func (d *demoSeeder) run() (err error) {
 	}()
 	d.people = map[string]*insieme.Principal{}
 	ctx := d.ctx
-	if _, _, err := d.a.CreateAdmin(ctx, "admin@demo.insieme.it", demoPassword, "Amministrazione"); err != nil {
+	if _, _, err := d.a.CreateAdmin(ctx, demoAdminEmail, d.password, "Amministrazione"); err != nil {
 		return err
 	}
 	admin, err := d.adminPrincipal()
 	if err != nil {
 		return err
 	}
-	d.order = append(d.order, "admin@demo.insieme.it")
+	d.order = append(d.order, demoAdminEmail)
 
 	for _, f := range demoForums() {
 		mun, err := d.a.CreateOrganisation(ctx, admin, app.OrganisationInput{Kind: insieme.KindMunicipality, Name: ptr("Comune di " + f.city), Territory: ptr(f.territory)})
@@ -186,7 +291,7 @@ func (d *demoSeeder) run() (err error) {
 }
 
 func (d *demoSeeder) adminPrincipal() (*insieme.Principal, error) {
-	si, err := d.a.Login(d.ctx, "admin@demo.insieme.it", demoPassword)
+	si, err := d.a.Login(d.ctx, demoAdminEmail, d.password)
 	if err != nil {
 		return nil, err
 	}

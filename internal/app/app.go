@@ -75,9 +75,10 @@ type App struct {
 	catalog     atomic.Pointer[catalog.Catalog] // the per-node read model of proposals
 	tasks       sync.WaitGroup                  // background work started by requests (Wait drains it)
 	markup      *markup.Renderer
-	names       names       // cached names for list pages
-	threads     threadCache // recently read comment threads
-	locks       keyLocks    // per-key read-modify-write on this node
+	names       names         // cached names for list pages
+	threads     threadCache   // recently read comment threads
+	openData    openDataCache // recently built open-data exports, per forum
+	locks       keyLocks      // per-key read-modify-write on this node
 	repairAfter time.Duration
 	repairs     repairs // proposals waiting for a recount
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/insieme/insieme/internal/catalog"
@@ -47,12 +48,107 @@ type OpenData struct {
 	Municipality string         `json:"municipality"`
 }
 
-// ForumOpenData gathers a forum's open data (hidden proposals left out).
+// Open data is downloaded by anyone, and building it reads every proposal and its timeline:
+// each node keeps a forum's built export for a short while, for a bounded number of forums.
+const (
+	openDataTTL       = 60 * time.Second
+	maxCachedOpenData = 256
+)
+
+// openDataCache holds built exports per forum. It holds only what anyone may download (the
+// export never depends on who asks), and it is read only after the caller's visibility check.
+type openDataCache struct {
+	mu     sync.Mutex
+	forums map[string]cachedOpenData
+}
+
+type cachedOpenData struct {
+	d       *OpenData
+	expires time.Time
+}
+
+func (c *openDataCache) get(forumID string, now time.Time) (*OpenData, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.forums[forumID]
+	// Expired, or built "later" than now (the wall clock stepped back): build it again.
+	if !ok || !now.Before(e.expires) || now.Before(e.expires.Add(-openDataTTL)) {
+		return nil, false
+	}
+	return e.d, true
+}
+
+func (c *openDataCache) put(forumID string, d *OpenData, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.forums == nil {
+		c.forums = map[string]cachedOpenData{}
+	}
+	if _, ok := c.forums[forumID]; !ok && len(c.forums) >= maxCachedOpenData {
+		for k, e := range c.forums { // expired ones first
+			if !now.Before(e.expires) {
+				delete(c.forums, k)
+			}
+		}
+		for k := range c.forums { // then any one: a rough but bounded eviction
+			if len(c.forums) < maxCachedOpenData {
+				break
+			}
+			delete(c.forums, k)
+		}
+	}
+	c.forums[forumID] = cachedOpenData{d: d, expires: now.Add(openDataTTL)}
+}
+
+// ForumOpenData returns a forum's open data (hidden proposals left out). The result may be
+// shared with other callers: never modify it. It may be up to openDataTTL old.
 func (a *App) ForumOpenData(ctx context.Context, p *insieme.Principal, forumID string) (*OpenData, error) {
+	// Who may see the forum is decided on every call, before the cache is consulted.
 	f, err := a.visibleForum(ctx, p, forumID)
 	if err != nil {
 		return nil, err
 	}
+	if d, ok := a.openData.get(f.ID, a.Now()); ok {
+		return a.stillPublic(d), nil
+	}
+	d, err := a.buildOpenData(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	a.openData.put(f.ID, d, a.Now())
+	return d, nil
+}
+
+// stillPublic leaves out of a cached export the proposals hidden (or removed) since it was
+// built, as this node's catalogue knows them: moderation takes effect at once, not after the
+// cache's lifetime. Nothing is read from the store.
+func (a *App) stillPublic(d *OpenData) *OpenData {
+	cat := a.cat()
+	public := func(id string) bool {
+		e, ok := cat.Get(id)
+		return ok && !e.Hidden
+	}
+	n := 0
+	for _, p := range d.Proposals {
+		if public(p.ID) {
+			n++
+		}
+	}
+	if n == len(d.Proposals) {
+		return d
+	}
+	out := *d
+	out.Proposals = make([]OpenProposal, 0, n)
+	for _, p := range d.Proposals {
+		if public(p.ID) {
+			out.Proposals = append(out.Proposals, p)
+		}
+	}
+	return &out
+}
+
+// buildOpenData reads a forum's open data from the store.
+func (a *App) buildOpenData(ctx context.Context, f *insieme.Forum) (*OpenData, error) {
 	out := &OpenData{Forum: f.ID, Title: f.Title, Territory: f.Territory, Exported: a.Now(), License: "CC BY 4.0",
 		AnswerDays: f.AnswerDays, Proposals: []OpenProposal{}}
 	if o, err := a.store.Organisation(ctx, f.MunicipalityID); err == nil {

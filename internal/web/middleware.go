@@ -148,6 +148,12 @@ func (s *Server) limitTokens() fiber.Handler {
 	return s.limit(60, time.Minute, byAddress("token"), true)
 }
 
+// limitExports bounds the open-data downloads of one address (anyone may download, signed in
+// or not); every request counts, refused ones too.
+func (s *Server) limitExports() fiber.Handler {
+	return s.limit(exportsPerHour, time.Hour, byAddress("export"), false)
+}
+
 // limitPerAccount bounds what one signed-in person may post in a window, wherever they connect
 // from; refused attempts (invalid input) do not count.
 func (s *Server) limitPerAccount(prefix string, max int, window time.Duration) fiber.Handler {

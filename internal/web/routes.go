@@ -16,6 +16,7 @@ type route struct {
 // routeTable is the whole HTTP API in one place.
 func (s *Server) routeTable() []route {
 	signedIn := s.requireAccount
+	exports := s.limitExports() // one counter for both formats
 	return []route{
 		{"GET", "/healthz", h(s.healthz)},
 		{"GET", "/readyz", h(s.readyz)},
@@ -72,8 +73,8 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/proposals/:id/answers", h(signedIn, s.answer)},
 		{"GET", "/api/v1/proposals/:id/timeline", h(s.timeline)},
 		{"GET", "/api/v1/forums/:id/overdue", h(s.overdue)},
-		{"GET", "/api/v1/forums/:id/export.json", h(s.exportJSON)},
-		{"GET", "/api/v1/forums/:id/export.csv", h(s.exportCSV)},
+		{"GET", "/api/v1/forums/:id/export.json", h(exports, s.exportJSON)},
+		{"GET", "/api/v1/forums/:id/export.csv", h(exports, s.exportCSV)},
 		{"POST", "/api/v1/proposals/:id/translations", h(signedIn, s.limitPerAccount("translation", commentsPerHour, time.Hour), s.translate)},
 		{"GET", "/api/v1/forums/:id/mediators", h(signedIn, s.mediators)},
 		{"POST", "/api/v1/forums/:id/mediators", h(signedIn, s.addMediator)},
@@ -134,4 +135,5 @@ const (
 	commentsPerHour    = 60  // comments one person may post per hour
 	reportsPerHour     = 60  // reports one person may file per hour
 	togglesPerHour     = 300 // supports and follows one person may change per hour
+	exportsPerHour     = 30  // open-data downloads (JSON and CSV together) per client address per hour
 )
