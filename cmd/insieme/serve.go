@@ -115,6 +115,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	} else {
 		log.Info("proposals loaded", "count", n)
 	}
+	// Live sessions: every node keeps its copy of the sessions it serves current with the
+	// other nodes' changes; after a broker outage it reads them again from the store.
+	if err := hub.Listen(runCtx, app.LiveRoom, realtime.Listener{
+		OnEvent: func(ev realtime.Event) { a.ApplyLiveEvent(runCtx, ev.Data) },
+		OnReset: a.ResetLive,
+	}); err != nil {
+		return fmt.Errorf("following live sessions: %w", err)
+	}
+	for typ, action := range a.LiveActions() {
+		hub.Handle(typ, realtime.Handler(action))
+	}
 	// A suspension or an erasure closes the person's live connections on every node.
 	if err := hub.Listen(runCtx, disconnectRoom, realtime.Listener{
 		OnEvent: func(ev realtime.Event) {

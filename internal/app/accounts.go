@@ -153,6 +153,10 @@ func (a *App) Authenticate(ctx context.Context, secret string) (*insieme.Princip
 	now := a.Now()
 	s, err := a.store.Session(ctx, HashSecret(secret), now)
 	if insieme.ErrorCode(err) == insieme.ENOTFOUND {
+		// Not an account's session: perhaps a guest's token (live sessions, workshops).
+		if g, err := a.authenticateGuest(ctx, secret); g != nil || err != nil {
+			return g, err
+		}
 		return nil, errUnauthorized
 	} else if err != nil {
 		return nil, err

@@ -30,6 +30,7 @@ type Store interface {
 	insieme.FollowStore
 	insieme.TimelineStore
 	insieme.ModerationStore
+	insieme.LiveStore
 }
 
 // Live is the live-room hub as the app sees it.
@@ -80,6 +81,7 @@ type App struct {
 	openData    openDataCache // recently built open-data exports, per forum
 	locks       keyLocks      // per-key read-modify-write on this node
 	repairAfter time.Duration
+	rooms       liveRooms // this node's copy of live sessions' state
 	repairs     repairs // proposals waiting for a recount
 
 	loadMu            sync.Mutex

@@ -31,6 +31,8 @@ func (a *App) Authorize(ctx context.Context, p *insieme.Principal, room string) 
 	case "forum":
 		_, err := a.visibleForum(ctx, p, id)
 		return err
+	case "session":
+		return a.authorizeSession(ctx, p, id)
 	}
 	return insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
 }
@@ -51,6 +53,8 @@ func (a *App) Snapshot(ctx context.Context, p *insieme.Principal, room string) (
 		v, err = a.Organisation(ctx, p, id)
 	case "forum":
 		v, err = a.Forum(ctx, p, id)
+	case "session":
+		v, err = a.sessionState(ctx, p, id)
 	default:
 		return nil, insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
 	}

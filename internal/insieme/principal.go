@@ -10,6 +10,7 @@ type Principal struct {
 	Guest     bool   `json:"guest"`
 	Admin     bool   `json:"admin,omitempty"`
 	SessionID string `json:"-"` // the server-side session (hash) that authenticated an account
+	Scope     string `json:"-"` // a guest's live room: "session:<id>" or "workshop:<id>"
 }
 
 // IsAccount reports whether the principal is a signed-in account.

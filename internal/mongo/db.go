@@ -31,21 +31,25 @@ const (
 	colForums        = "forums"
 	colForumRoles    = "forum_roles" // _id: "<forum>:<account>"
 	colProposals     = "proposals"
-	colTranslations  = "translations" // _id: "<proposal>:<lang>"
-	colSupports      = "supports"     // _id: "<proposal>:<account>"
-	colThreads       = "threads"      // _id: the proposal; a cache of its comments in one document
-	colComments      = "comments"     // _id: "<proposal>~<random>"; one document per comment (the truth)
-	colCounts        = "counts"       // _id: the proposal; its support and comment counts
-	colFollowers     = "followers"    // _id: the proposal; the accounts that follow it
-	colInboxes       = "inboxes"      // _id: the account; its newest notifications
-	colTimelines     = "timelines"    // _id: the proposal; its status changes, answers and updates
-	colCases         = "cases"        // _id: "<kind>:<content>"; its reports and moderation
-	colAudit         = "audit"        // moderation actions: who, what, when, why
+	colTranslations  = "translations"  // _id: "<proposal>:<lang>"
+	colSupports      = "supports"      // _id: "<proposal>:<account>"
+	colThreads       = "threads"       // _id: the proposal; a cache of its comments in one document
+	colComments      = "comments"      // _id: "<proposal>~<random>"; one document per comment (the truth)
+	colCounts        = "counts"        // _id: the proposal; its support and comment counts
+	colFollowers     = "followers"     // _id: the proposal; the accounts that follow it
+	colInboxes       = "inboxes"       // _id: the account; its newest notifications
+	colTimelines     = "timelines"     // _id: the proposal; its status changes, answers and updates
+	colCases         = "cases"         // _id: "<kind>:<content>"; its reports and moderation
+	colAudit         = "audit"         // moderation actions: who, what, when, why
+	colLiveSessions  = "live_sessions" // hosts' state of live sessions
+	colJoinCodes     = "join_codes"    // _id: the code; sessions and workshops share the namespace
+	colGuests        = "guests"        // _id: the hash of a guest's token
 )
 
 // Collections lists every collection Insieme writes, for backup and restore.
 var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox,
-	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colComments, colCounts, colFollowers, colInboxes, colTimelines, colCases, colAudit}
+	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colComments, colCounts, colFollowers, colInboxes, colTimelines, colCases, colAudit,
+	colLiveSessions, colJoinCodes, colGuests}
 
 // DB is the store. Reads use a pooled client; writes go through a client of their own, which
 // has one connection on the embedded store because FerretDB loses concurrent updates of one
@@ -113,6 +117,10 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		colTranslations: {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "translatorId", Value: 1}}}},
 		colSupports:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
 		colComments:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}},
+
+		// Live sessions.
+		colLiveSessions: {{Keys: bson.D{{Key: "forumId", Value: 1}}}},
+		colGuests:       {{Keys: bson.D{{Key: "guestId", Value: 1}}}},
 	}
 	for col, models := range idx {
 		// Create only the missing ones, one at a time: FerretDB v1.24 panics on a

@@ -15,6 +15,18 @@ import (
 // is cleared, and the request goes on anonymously.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	secret := c.Cookies(sessionCookie)
+	if secret == "" {
+		// A guest of a live session or workshop sends their token in a header (never a URL):
+		// browsers do not attach it by themselves, so it needs no CSRF defence.
+		if token, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok && token != "" {
+			p, err := s.app.AuthenticateGuest(c.UserContext(), token)
+			if err != nil {
+				return err
+			}
+			c.Locals("principal", p)
+		}
+		return c.Next()
+	}
 	// Probes never need a session: they must not depend on a store look-up.
 	if secret == "" || c.Path() == "/healthz" || c.Path() == "/readyz" {
 		return c.Next()
@@ -167,4 +179,21 @@ func (s *Server) limitPerAccount(prefix string, max int, window time.Duration) f
 		SkipFailedRequests: true,
 		Storage:            s.storage,
 	})
+}
+
+// limitJoins bounds guesses at join codes: failed joins per address (generously: a whole hall
+// may share one address) and failed joins everywhere together, so guesses spread over many
+// addresses still get nowhere; and every join per address, which stops a flood of guest tokens.
+func (s *Server) limitJoins() []fiber.Handler {
+	return []fiber.Handler{
+		s.limit(joinFailuresPerAddress, 10*time.Minute, byAddress("join-fail"), true),
+		s.limit(joinFailuresEverywhere, time.Minute, func(*fiber.Ctx) string { return "join-fail:all" }, true),
+		s.limit(joinsPerAddress, 10*time.Minute, byAddress("join"), false),
+	}
+}
+
+// limitLiveActions bounds live messages sent over HTTP per address (the websocket has its
+// own per-connection limit).
+func (s *Server) limitLiveActions() fiber.Handler {
+	return s.limit(liveActionsPerMinute, time.Minute, byAddress("live"), false)
 }

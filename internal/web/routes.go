@@ -94,6 +94,13 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/admin/outbox", h(signedIn, s.adminOutbox)},
 		{"POST", "/api/v1/dev/clock", h(signedIn, s.advanceClock)},
 
+		{"GET", "/api/v1/forums/:id/sessions", h(s.sessions)},
+		{"POST", "/api/v1/forums/:id/sessions", h(signedIn, s.createSession)},
+		{"GET", "/api/v1/sessions/:id", h(s.session)},
+		{"PATCH", "/api/v1/sessions/:id", h(signedIn, s.updateSession)},
+		{"POST", "/api/v1/sessions/:id/actions", h(s.limitLiveActions(), s.sessionAction)},
+		{"POST", "/api/v1/join", append(s.limitJoins(), s.join)},
+
 		{"GET", "/ws", h(s.wsUpgrade())},
 	}
 }
@@ -135,5 +142,11 @@ const (
 	commentsPerHour    = 60  // comments one person may post per hour
 	reportsPerHour     = 60  // reports one person may file per hour
 	togglesPerHour     = 300 // supports and follows one person may change per hour
-	exportsPerHour     = 30  // open-data downloads (JSON and CSV together) per client address per hour
+	// Join codes: a hall of a thousand people may share one address; guessing a code among
+	// 31^10 at these rates takes longer than any session lasts.
+	joinFailuresPerAddress = 100
+	joinFailuresEverywhere = 1000
+	joinsPerAddress        = 3000
+	liveActionsPerMinute   = 1200
+	exportsPerHour         = 30 // open-data downloads (JSON and CSV together) per client address per hour
 )
