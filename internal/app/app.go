@@ -82,7 +82,7 @@ type App struct {
 	locks       keyLocks      // per-key read-modify-write on this node
 	repairAfter time.Duration
 	rooms       liveRooms // this node's copy of live sessions' state
-	repairs     repairs // proposals waiting for a recount
+	repairs     repairs   // proposals waiting for a recount
 
 	loadMu            sync.Mutex
 	loading           bool            // LoadCatalog is scanning the store

@@ -131,7 +131,8 @@ type SessionStore interface {
 	TokensOf(ctx context.Context, accountID string) ([]*OneTimeToken, error)
 	DeleteTokensOf(ctx context.Context, accountID string) error
 
-	// DeleteExpired removes sessions, tokens and invitations past their expiry.
+	// DeleteExpired removes sessions, tokens, invitations, live guests and join codes past
+	// their expiry.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }
 

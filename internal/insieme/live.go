@@ -60,7 +60,8 @@ type AgendaRun struct {
 	EndedAt   *time.Time
 }
 
-// Turn is one person's time on the floor.
+// Turn is one person's time on the floor. Name is kept for guests only (they have no account
+// to name them); an account is named by its id, so erasing it reaches the record.
 type Turn struct {
 	ParticipantID string
 	Name          string

@@ -129,11 +129,11 @@ func (db *DB) DeleteTokensOf(ctx context.Context, accountID string) error {
 	return fail(err, "tokens")
 }
 
-// DeleteExpired removes expired sessions, tokens and pending invitations (the janitor's job:
+// DeleteExpired removes expired sessions, tokens, guests, join codes and pending invitations (the janitor's job:
 // FerretDB has no TTL indexes).
 func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
-	for _, col := range []string{colSessions, colTokens} {
+	for _, col := range []string{colSessions, colTokens, colGuests, colJoinCodes} {
 		res, err := db.w.Collection(col).DeleteMany(ctx, bson.M{"expiresAt": bson.M{"$lte": now}})
 		if err != nil {
 			return total, fail(err, col)

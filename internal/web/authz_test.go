@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/insieme/insieme/internal/app"
 	"github.com/insieme/insieme/internal/insieme"
@@ -431,7 +432,38 @@ func matrix() []matrixCase {
 		{"outbox", fixed("GET", "/api/v1/admin/outbox", nil), only(200, admin)},
 		{"move the clock (off: not found)", fixed("POST", "/api/v1/dev/clock", map[string]any{"advance": "25h"}), func() map[string]int { m := all(404); m[anon], m[suspended] = 401, 401; return m }()},
 		{"websocket without upgrade", fixed("GET", "/ws", nil), all(400)},
+
+		{"live sessions", func(w *world, _ string) request {
+			w.newSession()
+			return request{"GET", "/api/v1/forums/" + w.forum + "/sessions", nil}
+		}, all(200)},
+		{"schedule a session", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/forums/" + w.forum + "/sessions", map[string]any{"title": map[string]string{"it": "Dal vivo"}, "scheduledAt": "2026-12-01T18:00:00Z"}}
+		}, only(201, staff, admin)},
+		{"live session", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/sessions/" + w.newSession().ID, nil}
+		}, all(200)},
+		{"change a session", func(w *world, _ string) request {
+			return request{"PATCH", "/api/v1/sessions/" + w.newSession().ID, map[string]any{"place": "Sala"}}
+		}, only(200, staff, admin)},
+		{"host control over HTTP", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/sessions/" + w.newSession().ID + "/actions", map[string]any{"type": "session.control", "action": "start"}}
+		}, only(200, staff, admin)},
+		{"join by code", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/join", map[string]any{"code": w.newSession().Code, "name": "Ospite"}}
+		}, all(200)},
 	}
+}
+
+// newSession schedules a live session in the open forum (by M1's staff).
+func (w *world) newSession() *app.SessionView {
+	w.t.Helper()
+	title, at := insieme.Texts{"it": "Forum dal vivo"}, w.clock.Now().Add(time.Hour)
+	v, err := w.app.CreateSession(context.Background(), w.principal(w.people[staff]), w.forum, app.SessionInput{Title: &title, ScheduledAt: &at})
+	if err != nil {
+		w.t.Fatalf("session: %v", err)
+	}
+	return v
 }
 
 // TestAuthorisationMatrix sends every route as every role and checks the status. Each route

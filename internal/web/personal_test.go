@@ -32,6 +32,9 @@ func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
 		"timelines":      "", // the municipality's official answers, given as staff
 		"cases":          "reports",
 		"audit":          "", // moderators' actions, taken as staff or admins
+		"live_sessions":  "", // hosts' state; people in it by id (co-hosts, speakers)
+		"join_codes":     "", // codes of sessions and workshops, nobody's
+		"guests":         "", // guests have no account: their name and token go when the session's guests expire
 	}
 	e := newEnv(t)
 	names := e.app.PersonalDataNames()
