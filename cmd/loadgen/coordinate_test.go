@@ -1,0 +1,49 @@
+package main
+
+import (
+	"testing"
+)
+
+func TestPercentilesReadTheBuckets(t *testing.T) {
+	b := map[int]int{}
+	for ms := 1; ms <= 100; ms++ {
+		b[ms] = 1 // one delivery at each of 1..100 ms
+	}
+	p50, p90, p99, top := percentiles(b)
+	if p50 != 51 || p90 != 91 || p99 != 100 || top != 100 {
+		t.Fatalf("p50 %d, p90 %d, p99 %d, max %d", p50, p90, p99, top)
+	}
+	if a, _, _, _ := percentiles(map[int]int{}); a != 0 {
+		t.Fatalf("empty: %d", a)
+	}
+	// A long tail moves p99 and the maximum, not the median.
+	b[5000] = 2
+	p50, _, p99, top = percentiles(b)
+	if p50 != 51 || p99 != 5000 || top != 5000 {
+		t.Fatalf("tail: p50 %d, p99 %d, max %d", p50, p99, top)
+	}
+}
+
+func TestParticipantsHaveAddressesOfTheirOwn(t *testing.T) {
+	seen := map[string]bool{}
+	for i := range 70000 {
+		a := participantAddress(i)
+		if seen[a] {
+			t.Fatalf("participant %d shares %s", i, a)
+		}
+		seen[a] = true
+	}
+}
+
+func TestPollTallyReadsTheFinalCounts(t *testing.T) {
+	var p pollTally
+	p.Final = &struct {
+		Counts []int `json:"counts"`
+	}{Counts: []int{3, 1}}
+	if got := p.counts(2); len(got) != 2 || got[0] != 3 {
+		t.Fatalf("final: %v", got)
+	}
+	if got := p.counts(3); got != nil {
+		t.Fatalf("a tally of another size: %v", got)
+	}
+}

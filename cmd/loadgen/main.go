@@ -1,0 +1,160 @@
+// Command loadgen is Insieme's load generator for live sessions. It signs a host in, schedules
+// and starts a session, joins N guests by code over several worker processes (each guest with
+// its own address behind the node's trusted proxy, as phones behind haproxy would be), has the
+// host broadcast agenda changes at a steady rate while it measures how long each takes to reach
+// every participant, then has everyone vote in a poll (changing their ballots) and checks that
+// the poll's final tally counts exactly each voter's latest acknowledged ballot.
+//
+//	loadgen -nodes http://127.0.0.1:8080[,http://127.0.0.1:8081] -email E -password P \
+//	        -clients 1000 -workers 4 -rate 5 -duration 20s -ballots
+//
+// The nodes must trust the load generator's address as a proxy (INSIEME_TRUSTED_PROXIES=127.0.0.1)
+// so that each simulated participant has an address of its own for the per-address limits.
+// Participants fail over to the next node when theirs goes away, and resume where they were.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command's flags.
+type options struct {
+	nodes    []string
+	metrics  []string
+	email    string
+	password string
+	forum    string
+	clients  int
+	workers  int
+	rate     float64
+	duration time.Duration
+	ballots  bool
+	changes  int
+	options  int
+	jsonOut  bool
+
+	// worker mode
+	worker  bool
+	offset  int
+	session string
+	code    string
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	nodes := fs.String("nodes", "http://127.0.0.1:8080", "comma-separated node addresses; participants spread over them and fail over")
+	metrics := fs.String("metrics", "", "comma-separated /metrics listeners of the nodes (INSIEME_METRICS_ADDR), for their memory")
+	fs.StringVar(&o.email, "email", "", "the host's email (an admin, or staff of -forum's municipality)")
+	fs.StringVar(&o.password, "password", os.Getenv("LOADGEN_PASSWORD"), "the host's password (or LOADGEN_PASSWORD)")
+	fs.StringVar(&o.forum, "forum", "", "an open forum to run the session in (empty: an admin sets one up)")
+	fs.IntVar(&o.clients, "clients", 1000, "participants")
+	fs.IntVar(&o.workers, "workers", 4, "worker processes the participants are spread over")
+	fs.Float64Var(&o.rate, "rate", 5, "host broadcasts a second")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long the host broadcasts")
+	fs.BoolVar(&o.ballots, "ballots", true, "run the ballot burst after the broadcasts")
+	fs.IntVar(&o.changes, "changes", 1, "how many times each participant changes their ballot")
+	fs.IntVar(&o.options, "options", 4, "options of the poll")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the result as JSON")
+	fs.BoolVar(&o.worker, "worker", false, "internal: run as a worker process")
+	fs.IntVar(&o.offset, "offset", 0, "internal: the worker's first participant number")
+	fs.StringVar(&o.session, "session", "", "internal: the session id")
+	fs.StringVar(&o.code, "code", "", "internal: the join code")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	for _, n := range strings.Split(*nodes, ",") {
+		if n = strings.TrimRight(strings.TrimSpace(n), "/"); n != "" {
+			o.nodes = append(o.nodes, n)
+		}
+	}
+	for _, m := range strings.Split(*metrics, ",") {
+		if m = strings.TrimRight(strings.TrimSpace(m), "/"); m != "" {
+			o.metrics = append(o.metrics, m)
+		}
+	}
+	if len(o.nodes) == 0 || o.clients < 1 || o.workers < 1 || o.rate <= 0 {
+		return nil, errors.New("need -nodes, and -clients, -workers and -rate above zero")
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	o, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	if o.worker {
+		return runWorker(ctx, o, stdin, stdout)
+	}
+	return coordinate(ctx, o, stdout, stderr)
+}
+
+// workerProc is a worker process as the coordinator drives it: one JSON command per line on
+// its standard input, one JSON answer per line on its standard output.
+type workerProc struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startWorker(ctx context.Context, o *options, offset, n int, session, code string, stderr io.Writer) (*workerProc, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, "-worker", "-nodes", strings.Join(o.nodes, ","), "-clients", fmt.Sprint(n),
+		"-offset", fmt.Sprint(offset), "-session", session, "-code", code)
+	cmd.Stderr = stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	return &workerProc{cmd: cmd, in: in, out: sc}, nil
+}
+
+// ask sends a command and reads its answer.
+func (w *workerProc) ask(cmd any, answer any) error {
+	b, _ := json.Marshal(cmd)
+	if _, err := w.in.Write(append(b, '\n')); err != nil {
+		return err
+	}
+	if !w.out.Scan() {
+		if err := w.out.Err(); err != nil {
+			return err
+		}
+		return errors.New("worker ended")
+	}
+	return json.Unmarshal(w.out.Bytes(), answer)
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// participant is one simulated phone: a guest who joined by code, with one websocket to one of
+// the nodes. When its connection drops it moves to the next node, authenticates again with its
+// token and resumes the room from the last event it saw.
+type participant struct {
+	nodes   []string
+	node    int
+	addr    string // the address it claims behind the trusted proxy (X-Forwarded-For)
+	token   string
+	session string
+	room    string
+
+	mu       sync.Mutex
+	conn     *websocket.Conn
+	epoch    string
+	seq      uint64
+	received map[int64]time.Time // session version → when its session.state arrived
+	gaps     int                 // events that arrived out of sequence (should stay 0)
+	pending  map[string]chan reply
+	nextRef  atomic.Int64
+	closed   atomic.Bool
+	ready    chan struct{} // closed once subscribed the first time
+	readyOne sync.Once
+
+	reconnects atomic.Int64
+}
+
+type reply struct {
+	ok   bool
+	data json.RawMessage
+	err  string
+}
+
+// frame is what the server sends.
+type frame struct {
+	Type      string          `json:"type"`
+	Ref       json.RawMessage `json:"ref"`
+	Room      string          `json:"room"`
+	Epoch     string          `json:"epoch"`
+	Seq       uint64          `json:"seq"`
+	Data      json.RawMessage `json:"data"`
+	Recovered bool            `json:"recovered"`
+	Code      string          `json:"code"`
+	Message   string          `json:"message"`
+}
+
+func newParticipant(nodes []string, first int, addr string) *participant {
+	return &participant{nodes: nodes, node: first % len(nodes), addr: addr, received: map[int64]time.Time{},
+		pending: map[string]chan reply{}, ready: make(chan struct{})}
+}
+
+// join asks for a guest token by code (over HTTP, trying the nodes in turn).
+func (p *participant) join(ctx context.Context, client *http.Client, code, name string) error {
+	var lastErr error
+	for try := 0; try < len(p.nodes)*3; try++ {
+		base := p.nodes[(p.node+try)%len(p.nodes)]
+		body := strings.NewReader(fmt.Sprintf(`{"code":%q,"name":%q}`, code, name))
+		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/join", body)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", p.addr)
+		res, err := client.Do(req)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		var out struct {
+			ID    string `json:"id"`
+			Token string `json:"token"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if res.StatusCode != 200 || err != nil || out.Token == "" {
+			lastErr = fmt.Errorf("join: %d %v", res.StatusCode, err)
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		p.token, p.session, p.room = out.Token, out.ID, "session:"+out.ID
+		return nil
+	}
+	return lastErr
+}
+
+// run keeps the participant connected until ctx ends.
+func (p *participant) run(ctx context.Context) {
+	backoff := 200 * time.Millisecond
+	for ctx.Err() == nil {
+		err := p.connect(ctx)
+		if ctx.Err() != nil || p.closed.Load() {
+			return
+		}
+		if err != nil {
+			time.Sleep(backoff)
+			backoff = min(backoff*2, 5*time.Second)
+		} else {
+			backoff = 200 * time.Millisecond
+		}
+		p.mu.Lock()
+		p.node = (p.node + 1) % len(p.nodes) // fail over to the next node
+		p.mu.Unlock()
+		p.reconnects.Add(1)
+	}
+}
+
+// connect dials a node, authenticates, subscribes (resuming), and reads until the
+// connection ends.
+func (p *participant) connect(ctx context.Context) error {
+	p.mu.Lock()
+	base := p.nodes[p.node]
+	p.mu.Unlock()
+	header := http.Header{"X-Forwarded-For": {p.addr}}
+	d := websocket.Dialer{HandshakeTimeout: 20 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 1024}
+	conn, _, err := d.DialContext(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", header)
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	defer conn.Close()
+	p.mu.Lock()
+	p.conn = conn
+	since := map[string]any{"epoch": p.epoch, "seq": p.seq}
+	resume := p.epoch != ""
+	p.mu.Unlock()
+	if err := p.send(map[string]any{"type": "auth", "token": p.token}); err != nil {
+		return err
+	}
+	sub := map[string]any{"type": "subscribe", "room": p.room}
+	if resume {
+		sub["since"] = since
+	}
+	if err := p.send(sub); err != nil {
+		return err
+	}
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			p.failPending("connection lost")
+			return err
+		}
+		p.handle(data)
+	}
+}
+
+func (p *participant) send(v any) error {
+	b, _ := json.Marshal(v)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn == nil {
+		return errors.New("not connected")
+	}
+	_ = p.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return p.conn.WriteMessage(websocket.TextMessage, b)
+}
+
+func (p *participant) handle(data []byte) {
+	now := time.Now()
+	var f frame
+	if json.Unmarshal(data, &f) != nil {
+		return
+	}
+	switch f.Type {
+	case "subscribed", "resync":
+		p.mu.Lock()
+		p.epoch, p.seq = f.Epoch, f.Seq
+		p.mu.Unlock()
+		p.readyOne.Do(func() { close(p.ready) })
+	case "event":
+		p.mu.Lock()
+		if f.Epoch == p.epoch && f.Seq != p.seq+1 {
+			p.gaps++
+		}
+		p.epoch, p.seq = f.Epoch, f.Seq
+		var ev struct {
+			Type    string `json:"type"`
+			Session struct {
+				Version int64 `json:"version"`
+			} `json:"session"`
+		}
+		if json.Unmarshal(f.Data, &ev) == nil && ev.Type == "session.state" {
+			if _, ok := p.received[ev.Session.Version]; !ok {
+				p.received[ev.Session.Version] = now
+			}
+		}
+		p.mu.Unlock()
+	case "ack", "error":
+		p.mu.Lock()
+		ch := p.pending[string(f.Ref)]
+		delete(p.pending, string(f.Ref))
+		p.mu.Unlock()
+		if ch != nil {
+			ch <- reply{ok: f.Type == "ack", data: f.Data, err: f.Code + ": " + f.Message}
+		}
+	}
+}
+
+func (p *participant) failPending(why string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for ref, ch := range p.pending {
+		ch <- reply{err: why}
+		delete(p.pending, ref)
+	}
+	p.conn = nil
+}
+
+// request sends a domain message and waits for its ack or error.
+func (p *participant) request(ctx context.Context, msg map[string]any) reply {
+	ref := fmt.Sprint(p.nextRef.Add(1))
+	ch := make(chan reply, 1)
+	p.mu.Lock()
+	p.pending[`"`+ref+`"`] = ch
+	p.mu.Unlock()
+	msg["ref"] = ref
+	if err := p.send(msg); err != nil {
+		p.mu.Lock()
+		delete(p.pending, `"`+ref+`"`)
+		p.mu.Unlock()
+		return reply{err: err.Error()}
+	}
+	select {
+	case r := <-ch:
+		return r
+	case <-ctx.Done():
+		return reply{err: "timeout"}
+	}
+}
+
+// vote casts ballots for a poll: changes+1 of them, each for a random option, and returns the
+// option of the latest acknowledged one. A ballot whose answer was lost (the connection
+// dropped) is sent again once connected: stored or not, the one sent last and acknowledged
+// is the one that counts.
+func (p *participant) vote(ctx context.Context, poll string, options, changes int, pick func(int) int) (int, int) {
+	latest, errs := -1, 0
+	for i := 0; i <= changes; i++ {
+		choice := pick(options)
+		for attempt := 0; ; attempt++ {
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			r := p.request(rctx, map[string]any{"type": "poll.vote", "session": p.session, "poll": poll, "choices": []int{choice}})
+			cancel()
+			if r.ok {
+				latest = choice
+				break
+			}
+			errs++
+			if attempt >= 20 || ctx.Err() != nil {
+				return latest, errs
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	return latest, errs
+}

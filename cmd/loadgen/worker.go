@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// command is what the coordinator asks a worker.
+type command struct {
+	Cmd     string          `json:"cmd"`
+	Poll    string          `json:"poll,omitempty"`
+	Options int             `json:"options,omitempty"`
+	Changes int             `json:"changes,omitempty"`
+	Sent    map[int64]int64 `json:"sent,omitempty"` // session version → unix nanoseconds
+}
+
+// readyAnswer says how many of a worker's participants joined and subscribed.
+type readyAnswer struct {
+	Ready  int    `json:"ready"`
+	Failed int    `json:"failed"`
+	Error  string `json:"error,omitempty"`
+}
+
+// voteAnswer is a worker's part of the expected tally: how many of its participants' latest
+// acknowledged ballots chose each option.
+type voteAnswer struct {
+	Counts    []int `json:"counts"`
+	Voters    int   `json:"voters"`
+	Uncertain int   `json:"uncertain"` // gave up with a ballot unanswered
+	Errors    int   `json:"errors"`
+	Millis    int64 `json:"millis"`
+}
+
+// reportAnswer is a worker's delivery figures.
+type reportAnswer struct {
+	Buckets    map[int]int `json:"buckets"` // latency in ms → deliveries
+	Received   int         `json:"received"`
+	Missing    int         `json:"missing"`
+	Gaps       int         `json:"gaps"`
+	Reconnects int64       `json:"reconnects"`
+}
+
+// participantAddress is participant i's own address behind the trusted proxy.
+func participantAddress(i int) string {
+	return fmt.Sprintf("10.%d.%d.%d", (i>>16)&255, (i>>8)&255, i&255)
+}
+
+func runWorker(ctx context.Context, o *options, stdin io.Reader, stdout io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	ps := make([]*participant, o.clients)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64) // joins in flight
+	for i := range ps {
+		n := o.offset + i
+		p := newParticipant(o.nodes, n, participantAddress(n))
+		ps[i] = p
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			err := p.join(ctx, client, o.code, fmt.Sprintf("P%d", n))
+			<-sem
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			go p.run(ctx)
+			select {
+			case <-p.ready:
+			case <-time.After(3 * time.Minute):
+				failed.Add(1)
+			case <-ctx.Done():
+			}
+		}()
+	}
+	wg.Wait()
+	enc := json.NewEncoder(stdout)
+	if err := enc.Encode(readyAnswer{Ready: o.clients - int(failed.Load()), Failed: int(failed.Load())}); err != nil {
+		return err
+	}
+	in := bufio.NewScanner(stdin)
+	in.Buffer(make([]byte, 1<<20), 64<<20)
+	for in.Scan() {
+		var c command
+		if err := json.Unmarshal(in.Bytes(), &c); err != nil {
+			return err
+		}
+		switch c.Cmd {
+		case "vote":
+			if err := enc.Encode(voteAll(ctx, ps, c)); err != nil {
+				return err
+			}
+		case "report":
+			if err := enc.Encode(report(ps, c.Sent)); err != nil {
+				return err
+			}
+		case "quit":
+			for _, p := range ps {
+				p.closed.Store(true)
+			}
+			return nil
+		}
+	}
+	return in.Err()
+}
+
+func voteAll(ctx context.Context, ps []*participant, c command) voteAnswer {
+	start := time.Now()
+	ans := voteAnswer{Counts: make([]int, c.Options)}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		if p.token == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			latest, errs := p.vote(ctx, c.Poll, c.Options, c.Changes, rand.IntN)
+			mu.Lock()
+			defer mu.Unlock()
+			ans.Errors += errs
+			if latest >= 0 {
+				ans.Counts[latest]++
+				ans.Voters++
+			} else {
+				ans.Uncertain++
+			}
+		}()
+	}
+	wg.Wait()
+	ans.Millis = time.Since(start).Milliseconds()
+	return ans
+}
+
+func report(ps []*participant, sent map[int64]int64) reportAnswer {
+	ans := reportAnswer{Buckets: map[int]int{}}
+	for _, p := range ps {
+		if p.token == "" {
+			continue
+		}
+		p.mu.Lock()
+		for v, at := range sent {
+			got, ok := p.received[v]
+			if !ok {
+				ans.Missing++
+				continue
+			}
+			ms := int(got.UnixNano()-at) / 1e6
+			ans.Buckets[max(ms, 0)]++
+			ans.Received++
+		}
+		ans.Gaps += p.gaps
+		p.mu.Unlock()
+		ans.Reconnects += p.reconnects.Load()
+	}
+	return ans
+}
