@@ -211,6 +211,7 @@ func (a *App) changeComment(ctx context.Context, commentID string, change func(t
 		if err := change(t, c); err != nil {
 			return nil, nil, err
 		}
+		c.Rev++
 		err = a.store.SaveThread(ctx, t, commentID)
 		if insieme.ErrorCode(err) == insieme.ECONFLICT && attempt < 5 {
 			continue

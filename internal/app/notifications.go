@@ -115,10 +115,16 @@ func (a *App) Follow(ctx context.Context, p *insieme.Principal, proposalID strin
 	if _, _, err := a.visibleProposal(ctx, p, proposalID); err != nil {
 		return err
 	}
+	var err error
 	if follow {
-		return a.store.Follow(ctx, proposalID, p.AccountID)
+		err = a.store.Follow(ctx, proposalID, p.AccountID)
+	} else {
+		err = a.store.Unfollow(ctx, proposalID, p.AccountID)
 	}
-	return a.store.Unfollow(ctx, proposalID, p.AccountID)
+	if err == nil {
+		a.scheduleRepair(ctx, proposalID) // a shared FerretDB may lose the cached set's update
+	}
+	return err
 }
 
 // follows reports whether p follows a proposal.

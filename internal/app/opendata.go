@@ -52,7 +52,7 @@ type OpenData struct {
 // each node keeps a forum's built export for a short while, for a bounded number of forums.
 const (
 	openDataTTL       = 60 * time.Second
-	maxCachedOpenData = 256
+	maxCachedOpenData = 32 // an export of a large forum may weigh megabytes
 )
 
 // openDataCache holds built exports per forum. It holds only what anyone may download (the

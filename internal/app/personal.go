@@ -145,8 +145,8 @@ func (a *App) corePersonalData() []PersonalData {
 			out := make([]map[string]any, 0, len(cs))
 			for _, c := range cs {
 				proposalID, _ := insieme.ProposalOfComment(c.ID)
-				out = append(out, map[string]any{"proposalId": proposalID, "id": c.ID, "body": c.Body, "stance": c.Stance,
-					"deleted": c.Deleted, "createdAt": c.CreatedAt})
+				out = append(out, map[string]any{"proposalId": proposalID, "id": c.ID, "parentId": c.ParentID, "body": c.Body,
+					"stance": c.Stance, "deleted": c.Deleted, "hidden": c.Hidden, "createdAt": c.CreatedAt, "editedAt": c.EditedAt})
 			}
 			return out, err
 		}},

@@ -53,8 +53,8 @@ func (a *App) scheduleRepair(ctx context.Context, proposalID string) {
 	})
 }
 
-// Repair rebuilds a proposal's cached thread from its comments and its counts from its
-// supports and comments, telling every node what changed.
+// Repair rebuilds a proposal's cached thread from its comments, its followers from its
+// follows, and its counts from its supports and comments, telling every node what changed.
 func (a *App) Repair(ctx context.Context, proposalID string) error {
 	defer a.locks.lock("thread:" + proposalID)()
 	pr, err := a.store.Proposal(ctx, proposalID)
@@ -69,16 +69,23 @@ func (a *App) Repair(ctx context.Context, proposalID string) error {
 		a.log.Info("thread repaired", "proposal", proposalID, "comments", len(t.Comments))
 		a.threadChanged(ctx, proposalID, t.Version)
 	}
+	if changed, err := a.store.RebuildFollowers(ctx, proposalID); err != nil {
+		return err
+	} else if changed {
+		a.log.Info("followers repaired", "proposal", proposalID)
+	}
 	supports, err := a.store.CountSupports(ctx, proposalID)
 	if err != nil {
 		return err
 	}
-	if supports == pr.Supports && len(t.Comments) == pr.Comments {
+	was, now := insieme.Counts{Supports: pr.Supports, Comments: pr.Comments}, insieme.Counts{Supports: supports, Comments: len(t.Comments)}
+	if was == now {
 		return nil
 	}
 	a.log.Info("counts repaired", "proposal", proposalID, "supports", supports, "was", pr.Supports,
 		"comments", len(t.Comments), "wasComments", pr.Comments)
-	if err := a.store.SetCounts(ctx, proposalID, supports, len(t.Comments)); err != nil {
+	if wrote, err := a.store.SetCounts(ctx, proposalID, was, now); err != nil || !wrote {
+		// The counts moved since they were read: that change scheduled a repair of its own.
 		return err
 	}
 	pr.Supports, pr.Comments = supports, len(t.Comments)

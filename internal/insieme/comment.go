@@ -38,6 +38,9 @@ type Comment struct {
 	Hidden    bool // hidden pending moderation review
 	CreatedAt time.Time
 	EditedAt  *time.Time
+	// Rev counts the comment's changes (edit, deletion, hiding): between the thread's copy and
+	// the comment's own document, the higher Rev is the newer.
+	Rev int64
 }
 
 // Thread is a proposal's comments, kept together so opening a proposal reads one document

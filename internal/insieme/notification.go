@@ -43,6 +43,9 @@ type FollowStore interface {
 	Follow(ctx context.Context, proposalID, accountID string) error
 	Unfollow(ctx context.Context, proposalID, accountID string) error
 	Followers(ctx context.Context, proposalID string) ([]string, error)
+	// RebuildFollowers rewrites the cached set of a proposal's followers from the follows
+	// themselves when it differs (repairs on a shared FerretDB); it says whether it did.
+	RebuildFollowers(ctx context.Context, proposalID string) (bool, error)
 	// Following lists the proposals an account follows (exports; it scans).
 	Following(ctx context.Context, accountID string) ([]string, error)
 	UnfollowAll(ctx context.Context, accountID string) error

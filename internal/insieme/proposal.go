@@ -91,6 +91,9 @@ type ProposalUpdate struct {
 	AnsweredAt *time.Time
 }
 
+// Counts are a proposal's numbers of supports and comments.
+type Counts struct{ Supports, Comments int }
+
 // ProposalStore keeps proposals, translations and supports. ENOTFOUND for unknown ids;
 // ECONFLICT for a second support by the same person.
 type ProposalStore interface {
@@ -104,7 +107,8 @@ type ProposalStore interface {
 	AddToCounts(ctx context.Context, id string, supports, comments int) (*Proposal, error)
 	// SetCounts writes counts recounted from the supports and the comments (repairing the
 	// increments several nodes on one FerretDB can lose).
-	SetCounts(ctx context.Context, id string, supports, comments int) error
+	// It writes only over the counts the recount started from (was), and says whether it did.
+	SetCounts(ctx context.Context, id string, was, now Counts) (bool, error)
 
 	PutTranslation(ctx context.Context, t *Translation) error
 	Translations(ctx context.Context, proposalID string) ([]*Translation, error)

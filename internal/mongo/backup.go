@@ -28,6 +28,7 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int, error) {
 		return 0, fail(err, "collections")
 	}
 	slices.Sort(names)
+	names = slices.DeleteFunc(names, func(n string) bool { return n == colMeta }) // a restore migrates anew
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	n := 0
@@ -64,6 +65,9 @@ func (db *DB) Restore(ctx context.Context, r io.Reader) (int, error) {
 		return 0, fail(err, "collections")
 	}
 	for _, name := range names {
+		if name == colMeta {
+			continue // what migrations ran on the empty store: about no data
+		}
 		if c, err := db.r.Collection(name).EstimatedDocumentCount(ctx); err == nil && c > 0 {
 			return 0, fmt.Errorf("restore: the database is not empty (collection %s has documents); restore into a new data folder or database", name)
 		}
@@ -113,6 +117,11 @@ func (db *DB) Restore(ctx context.Context, r io.Reader) (int, error) {
 	}
 	if err := flush(); err != nil {
 		return n, err
+	}
+	// The backup may come from an earlier version: its data gets every migration (they are
+	// idempotent, so data of this version passes through unchanged).
+	if _, err := db.w.Collection(colMeta).DeleteMany(ctx, bson.M{}); err != nil {
+		return n, fail(err, colMeta)
 	}
 	return n, db.EnsureIndexes(ctx)
 }

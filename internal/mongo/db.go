@@ -36,7 +36,9 @@ const (
 	colThreads       = "threads"       // _id: the proposal; a cache of its comments in one document
 	colComments      = "comments"      // _id: "<proposal>~<random>"; one document per comment (the truth)
 	colCounts        = "counts"        // _id: the proposal; its support and comment counts
-	colFollowers     = "followers"     // _id: the proposal; the accounts that follow it
+	colFollowers     = "followers"     // _id: the proposal; a cache of the accounts that follow it
+	colFollows       = "follows"       // _id: "<proposal>:<account>"; one document per follow (the truth)
+	colMeta          = "meta"          // _id: a migration's name, once it ran (not backed up: a restore migrates)
 	colInboxes       = "inboxes"       // _id: the account; its newest notifications
 	colTimelines     = "timelines"     // _id: the proposal; its status changes, answers and updates
 	colCases         = "cases"         // _id: "<kind>:<content>"; its reports and moderation
@@ -48,7 +50,7 @@ const (
 
 // Collections lists every collection Insieme writes, for backup and restore.
 var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox,
-	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colComments, colCounts, colFollowers, colInboxes, colTimelines, colCases, colAudit,
+	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colComments, colCounts, colFollowers, colFollows, colInboxes, colTimelines, colCases, colAudit,
 	colLiveSessions, colJoinCodes, colGuests}
 
 // DB is the store. Reads use a pooled client; writes go through a client of their own, which
@@ -101,7 +103,8 @@ func (db *DB) Close(ctx context.Context) error {
 	return errors.Join(db.read.Disconnect(ctx), db.write.Disconnect(ctx))
 }
 
-// EnsureIndexes creates the indexes idempotently. On FerretDB's SQLite backend indexes only
+// EnsureIndexes creates the indexes idempotently, then brings a store written by an earlier
+// version to the current layout (see migrate.go). On FerretDB's SQLite backend indexes only
 // enforce uniqueness; reads that must be fast go by _id.
 func (db *DB) EnsureIndexes(ctx context.Context) error {
 	idx := map[string][]mongo.IndexModel{
@@ -117,6 +120,7 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		colTranslations: {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "translatorId", Value: 1}}}},
 		colSupports:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
 		colComments:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}},
+		colFollows:      {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
 
 		// Live sessions.
 		colLiveSessions: {{Keys: bson.D{{Key: "forumId", Value: 1}}}},
@@ -138,7 +142,7 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return db.migrate(ctx)
 }
 
 func (db *DB) indexNames(ctx context.Context, col string) (map[string]bool, error) {
@@ -220,3 +224,17 @@ func (db *DB) Drop(ctx context.Context) error { return db.w.Drop(ctx) }
 
 // Name is the database's name (tests open a second node's connection to it).
 func (db *DB) Name() string { return db.r.Name() }
+
+// IsFerretDB says whether the store is FerretDB (its buildInfo names its version), which
+// loses concurrent rewrites of a document made from several connections.
+func (db *DB) IsFerretDB(ctx context.Context) (bool, error) {
+	var info bson.M
+	if err := db.read.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		return false, fmt.Errorf("store: buildInfo: %w", err)
+	}
+	_, ok := info["ferretdbVersion"]
+	return ok, nil
+}
+
+// Raw is the underlying database, for tests that write what an older version stored.
+func (db *DB) Raw() *mongo.Database { return db.w }

@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -35,20 +36,37 @@ type notificationDoc struct {
 	CreatedAt  time.Time `bson:"createdAt"`
 }
 
-// Follow adds a follower (idempotent).
+// followDoc is one follow, under a unique _id "<proposal>:<account>": the truth the
+// followers document caches, so several nodes on one FerretDB never lose a follow.
+type followDoc struct {
+	ID         string `bson:"_id"`
+	ProposalID string `bson:"proposalId"`
+	AccountID  string `bson:"accountId"`
+}
+
+func followID(proposalID, accountID string) string { return proposalID + ":" + accountID }
+
+// Follow adds a follower (idempotent): its own document, then the proposal's cached set.
 func (db *DB) Follow(ctx context.Context, proposalID, accountID string) error {
-	_, err := db.w.Collection(colFollowers).UpdateOne(ctx, bson.M{"_id": proposalID},
+	_, err := db.w.Collection(colFollows).InsertOne(ctx, followDoc{ID: followID(proposalID, accountID), ProposalID: proposalID, AccountID: accountID})
+	if e := fail(err, "follow"); e != nil && insieme.ErrorCode(e) != insieme.ECONFLICT {
+		return e
+	}
+	_, err = db.w.Collection(colFollowers).UpdateOne(ctx, bson.M{"_id": proposalID},
 		bson.M{"$addToSet": bson.M{"followers": accountID}}, options.UpdateOne().SetUpsert(true))
 	return fail(err, "follow")
 }
 
 // Unfollow removes a follower (idempotent).
 func (db *DB) Unfollow(ctx context.Context, proposalID, accountID string) error {
+	if _, err := db.w.Collection(colFollows).DeleteOne(ctx, bson.M{"_id": followID(proposalID, accountID)}); err != nil {
+		return fail(err, "follow")
+	}
 	_, err := db.w.Collection(colFollowers).UpdateOne(ctx, bson.M{"_id": proposalID}, bson.M{"$pull": bson.M{"followers": accountID}})
 	return fail(err, "follow")
 }
 
-// Followers lists a proposal's followers.
+// Followers lists a proposal's followers (the cached set: one read by _id).
 func (db *DB) Followers(ctx context.Context, proposalID string) ([]string, error) {
 	var d followersDoc
 	err := db.r.Collection(colFollowers).FindOne(ctx, bson.M{"_id": proposalID}).Decode(&d)
@@ -60,20 +78,43 @@ func (db *DB) Followers(ctx context.Context, proposalID string) ([]string, error
 	return d.Followers, nil
 }
 
-// Following lists what an account follows; it scans the collection (exports only).
+// RebuildFollowers rewrites a proposal's cached set of followers from the follows when it
+// differs (a filter: it scans on FerretDB's SQLite backend; for background repairs).
+func (db *DB) RebuildFollowers(ctx context.Context, proposalID string) (bool, error) {
+	var docs []followDoc
+	if err := findAll(ctx, db.r.Collection(colFollows), bson.M{"proposalId": proposalID}, &docs); err != nil {
+		return false, fail(err, "followers")
+	}
+	truth := make([]string, len(docs))
+	for i := range docs {
+		truth[i] = docs[i].AccountID
+	}
+	var d followersDoc
+	err := db.w.Collection(colFollowers).FindOne(ctx, bson.M{"_id": proposalID}).Decode(&d)
+	if e := fail(err, "followers"); e != nil && insieme.ErrorCode(e) != insieme.ENOTFOUND {
+		return false, e
+	}
+	slices.Sort(truth)
+	cached := slices.Clone(d.Followers)
+	slices.Sort(cached)
+	if slices.Equal(truth, cached) {
+		return false, nil
+	}
+	_, err = db.w.Collection(colFollowers).UpdateOne(ctx, bson.M{"_id": proposalID},
+		bson.M{"$set": bson.M{"followers": truth}}, options.UpdateOne().SetUpsert(true))
+	return err == nil, fail(err, "followers")
+}
+
+// Following lists what an account follows (a filter: exports and erasure only).
 func (db *DB) Following(ctx context.Context, accountID string) ([]string, error) {
-	var docs []followersDoc
-	if err := findAll(ctx, db.r.Collection(colFollowers), bson.M{}, &docs); err != nil {
-		return nil, fail(err, "followers")
+	var docs []followDoc
+	if err := findAll(ctx, db.r.Collection(colFollows), bson.M{"accountId": accountID}, &docs,
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})); err != nil {
+		return nil, fail(err, "follows")
 	}
 	var out []string
 	for _, d := range docs {
-		for _, f := range d.Followers {
-			if f == accountID {
-				out = append(out, d.ID)
-				break
-			}
-		}
+		out = append(out, d.ProposalID)
 	}
 	return out, nil
 }

@@ -110,19 +110,19 @@ func (d *supportDoc) support() *insieme.Support {
 	return &insieme.Support{ProposalID: d.ProposalID, ForumID: d.ForumID, AccountID: d.AccountID, CreatedAt: d.CreatedAt.UTC()}
 }
 
-// CreateProposal inserts a proposal and its counts; ECONFLICT when the id is taken.
+// CreateProposal inserts a proposal, then its counts; ECONFLICT when the id is taken (the
+// counts of the proposal holding it are left alone).
 func (db *DB) CreateProposal(ctx context.Context, p *insieme.Proposal) error {
-	// The counts first: a proposal is never visible without them (a counts document left by
-	// a failed proposal insert is harmless and is replaced by a retry with a new id).
-	_, err := db.w.Collection(colCounts).ReplaceOne(ctx, bson.M{"_id": p.ID},
-		countsDoc{ID: p.ID, Supports: p.Supports, Comments: p.Comments}, options.Replace().SetUpsert(true))
-	if err != nil {
-		return fail(err, "proposal")
-	}
-	_, err = db.w.Collection(colProposals).InsertOne(ctx, proposalDoc{ID: p.ID, ForumID: p.ForumID, AuthorID: p.AuthorID,
+	_, err := db.w.Collection(colProposals).InsertOne(ctx, proposalDoc{ID: p.ID, ForumID: p.ForumID, AuthorID: p.AuthorID,
 		OrgID: p.OrgID, Title: p.Title, Body: p.Body, BodyHTML: p.BodyHTML, Language: p.Language, Category: p.Category,
 		Place: newPlaceDoc(p.Place), Status: p.Status, Hidden: p.Hidden,
 		Tokens: p.Tokens, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, AnsweredAt: p.AnsweredAt})
+	if err != nil {
+		return fail(err, "proposal")
+	}
+	// A missing counts document reads as zero; this one only makes later increments cheap.
+	_, err = db.w.Collection(colCounts).UpdateOne(ctx, bson.M{"_id": p.ID},
+		bson.M{"$setOnInsert": bson.M{"supports": p.Supports, "comments": p.Comments}}, options.UpdateOne().SetUpsert(true))
 	return fail(err, "proposal")
 }
 
@@ -263,11 +263,24 @@ func (db *DB) AddToCounts(ctx context.Context, id string, supports, comments int
 	return d.proposal(c), nil
 }
 
-// SetCounts writes counts recounted from the supports and comments.
-func (db *DB) SetCounts(ctx context.Context, id string, supports, comments int) error {
-	_, err := db.w.Collection(colCounts).UpdateOne(ctx, bson.M{"_id": id},
-		bson.M{"$set": bson.M{"supports": supports, "comments": comments}}, options.UpdateOne().SetUpsert(true))
-	return fail(err, "proposal")
+// SetCounts writes counts recounted from the supports and comments, if the kept ones are
+// still those the recount started from (was); it says whether it wrote them.
+func (db *DB) SetCounts(ctx context.Context, id string, was, now insieme.Counts) (bool, error) {
+	res, err := db.w.Collection(colCounts).UpdateOne(ctx, bson.M{"_id": id, "supports": was.Supports, "comments": was.Comments},
+		bson.M{"$set": bson.M{"supports": now.Supports, "comments": now.Comments}})
+	if err != nil {
+		return false, fail(err, "proposal")
+	}
+	if res.MatchedCount > 0 {
+		return true, nil
+	}
+	// No counts document at all (it reads as zero): make one.
+	res, err = db.w.Collection(colCounts).UpdateOne(ctx, bson.M{"_id": id},
+		bson.M{"$setOnInsert": bson.M{"supports": now.Supports, "comments": now.Comments}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return false, fail(err, "proposal")
+	}
+	return res.UpsertedCount > 0, nil
 }
 
 // PutTranslation inserts a proposal's translation into a language, or replaces the one there

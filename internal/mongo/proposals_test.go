@@ -93,8 +93,12 @@ func TestProposalRoundTripAndUpdate(t *testing.T) {
 		t.Fatalf("counts of unknown: %v", err)
 	}
 	// A recount replaces them, and leaves the proposal's own fields alone.
-	if err := db.SetCounts(ctx, "p1", 7, 5); err != nil {
-		t.Fatal(err)
+	if wrote, err := db.SetCounts(ctx, "p1", insieme.Counts{Supports: 3, Comments: 1}, insieme.Counts{Supports: 7, Comments: 5}); err != nil || !wrote {
+		t.Fatalf("set counts: %v %v", wrote, err)
+	}
+	// Not over counts that moved since the recount read them.
+	if wrote, err := db.SetCounts(ctx, "p1", insieme.Counts{Supports: 3, Comments: 1}, insieme.Counts{Supports: 1, Comments: 1}); err != nil || wrote {
+		t.Fatalf("set counts over moved ones: %v %v", wrote, err)
 	}
 	if got, err = db.Proposal(ctx, "p1"); err != nil || got.Supports != 7 || got.Comments != 5 || got.Title != title || got.Place == nil {
 		t.Fatalf("set counts: %+v %v", got, err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/insieme/insieme/internal/insieme"
@@ -34,6 +35,7 @@ type commentDoc struct {
 	Hidden    bool       `bson:"hidden"`
 	CreatedAt time.Time  `bson:"createdAt"`
 	EditedAt  *time.Time `bson:"editedAt,omitempty"`
+	Rev       int64      `bson:"rev"`
 }
 
 // commentRecord is a comment's own document, inserted under its unique id before the thread
@@ -53,12 +55,12 @@ func (d *commentDoc) comment() insieme.Comment {
 		edited = &e
 	}
 	return insieme.Comment{ID: d.ID, ParentID: d.ParentID, Depth: d.Depth, AuthorID: d.AuthorID, Body: d.Body,
-		BodyHTML: d.BodyHTML, Stance: d.Stance, Deleted: d.Deleted, Hidden: d.Hidden, CreatedAt: d.CreatedAt.UTC(), EditedAt: edited}
+		BodyHTML: d.BodyHTML, Stance: d.Stance, Deleted: d.Deleted, Hidden: d.Hidden, CreatedAt: d.CreatedAt.UTC(), EditedAt: edited, Rev: d.Rev}
 }
 
 func toCommentDoc(c insieme.Comment) commentDoc {
 	return commentDoc{ID: c.ID, ParentID: c.ParentID, Depth: c.Depth, AuthorID: c.AuthorID, Body: c.Body, BodyHTML: c.BodyHTML,
-		Stance: c.Stance, Deleted: c.Deleted, Hidden: c.Hidden, CreatedAt: c.CreatedAt, EditedAt: c.EditedAt}
+		Stance: c.Stance, Deleted: c.Deleted, Hidden: c.Hidden, CreatedAt: c.CreatedAt, EditedAt: c.EditedAt, Rev: c.Rev}
 }
 
 func (d *threadDoc) thread() *insieme.Thread {
@@ -71,8 +73,14 @@ func (d *threadDoc) thread() *insieme.Thread {
 
 // Thread reads a proposal's thread by _id.
 func (db *DB) Thread(ctx context.Context, proposalID string) (*insieme.Thread, error) {
+	return db.threadFrom(ctx, db.r, proposalID)
+}
+
+// threadFrom reads a thread through one of the connections (a rebuild reads through the
+// write connection, which has seen its own writes).
+func (db *DB) threadFrom(ctx context.Context, from *mongo.Database, proposalID string) (*insieme.Thread, error) {
 	var d threadDoc
-	err := db.r.Collection(colThreads).FindOne(ctx, bson.M{"_id": proposalID}).Decode(&d)
+	err := from.Collection(colThreads).FindOne(ctx, bson.M{"_id": proposalID}).Decode(&d)
 	if err != nil {
 		if e := fail(err, "thread"); insieme.ErrorCode(e) == insieme.ENOTFOUND {
 			return &insieme.Thread{ProposalID: proposalID}, nil
@@ -101,19 +109,14 @@ func (db *DB) AppendComment(ctx context.Context, proposalID, forumID string, c i
 	return d.thread(), nil
 }
 
-// SaveThread stores the changed comments, then replaces the cached comments if the version
-// did not move.
+// SaveThread replaces the cached comments if the version did not move, then stores the
+// changed comments' own documents (only over an older revision). In that order, a change that
+// loses the version race leaves no trace; a document write that fails after the thread's
+// leaves a document behind the thread, which a rebuild recognises by its lower revision.
 func (db *DB) SaveThread(ctx context.Context, t *insieme.Thread, changed ...string) error {
 	docs := make([]commentDoc, len(t.Comments))
 	for i, c := range t.Comments {
 		docs[i] = toCommentDoc(c)
-		if slices.Contains(changed, c.ID) {
-			_, err := db.w.Collection(colComments).ReplaceOne(ctx, bson.M{"_id": c.ID},
-				commentRecord{ID: c.ID, ProposalID: t.ProposalID, ForumID: t.ForumID, Comment: docs[i]}, options.Replace().SetUpsert(true))
-			if err != nil {
-				return fail(err, "comment")
-			}
-		}
 	}
 	res, err := db.w.Collection(colThreads).UpdateOne(ctx, bson.M{"_id": t.ProposalID, "version": t.Version},
 		bson.M{"$set": bson.M{"comments": docs, "version": t.Version + 1}})
@@ -124,41 +127,102 @@ func (db *DB) SaveThread(ctx context.Context, t *insieme.Thread, changed ...stri
 		return insieme.Errorf(insieme.ECONFLICT, "The discussion changed meanwhile; try again.")
 	}
 	t.Version++
+	for i, c := range t.Comments {
+		if slices.Contains(changed, c.ID) {
+			if err := db.putCommentRecord(ctx, commentRecord{ID: c.ID, ProposalID: t.ProposalID, ForumID: t.ForumID, Comment: docs[i]}); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
-// RebuildThread reads a proposal's comments from their own documents (a filter: it scans on
-// FerretDB's SQLite backend, so it runs in the background, never on a request) and rewrites
-// the cached thread when it differs.
+// putCommentRecord writes a comment's own document unless a newer revision is stored.
+func (db *DB) putCommentRecord(ctx context.Context, rec commentRecord) error {
+	res, err := db.w.Collection(colComments).ReplaceOne(ctx, bson.M{"_id": rec.ID, "rev": bson.M{"$lt": rec.Comment.Rev}}, rec)
+	if err != nil {
+		return fail(err, "comment")
+	}
+	if res.MatchedCount > 0 {
+		return nil
+	}
+	// Newer already, or missing (a comment from before comments had documents): insert, and a
+	// duplicate key means a newer revision is there.
+	_, err = db.w.Collection(colComments).InsertOne(ctx, rec)
+	if e := fail(err, "comment"); e != nil && insieme.ErrorCode(e) != insieme.ECONFLICT {
+		return e
+	}
+	return nil
+}
+
+// RebuildThread merges a proposal's comments' own documents into the cached thread (a filter:
+// it scans on FerretDB's SQLite backend, so it runs in the background, never on a request):
+// for each comment the newer revision wins; a comment only the thread holds keeps its place
+// and gets its document. The thread is rewritten, under its version, only when it differs.
 func (db *DB) RebuildThread(ctx context.Context, proposalID, forumID string) (*insieme.Thread, bool, error) {
-	var recs []commentRecord
-	if err := findAll(ctx, db.r.Collection(colComments), bson.M{"proposalId": proposalID}, &recs,
-		options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}})); err != nil {
-		return nil, false, fail(err, "comments")
+	for attempt := 0; ; attempt++ {
+		var recs []commentRecord
+		if err := findAll(ctx, db.r.Collection(colComments), bson.M{"proposalId": proposalID}, &recs,
+			options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}})); err != nil {
+			return nil, false, fail(err, "comments")
+		}
+		cached, err := db.threadFrom(ctx, db.w, proposalID)
+		if err != nil {
+			return nil, false, err
+		}
+		merged := slices.Clone(cached.Comments)
+		at := make(map[string]int, len(merged))
+		for i := range merged {
+			at[merged[i].ID] = i
+		}
+		stored := make(map[string]bool, len(recs))
+		for i := range recs {
+			c := recs[i].Comment.comment()
+			stored[c.ID] = true
+			if j, ok := at[c.ID]; !ok {
+				merged = append(merged, c)
+			} else if c.Rev > merged[j].Rev {
+				merged[j] = c
+			}
+		}
+		for _, c := range cached.Comments {
+			if !stored[c.ID] {
+				if err := db.putCommentRecord(ctx, commentRecord{ID: c.ID, ProposalID: proposalID, ForumID: forumID, Comment: toCommentDoc(c)}); err != nil {
+					return nil, false, err
+				}
+			}
+		}
+		if sameComments(cached.Comments, merged) {
+			return cached, false, nil
+		}
+		docs := make([]commentDoc, len(merged))
+		for i := range merged {
+			docs[i] = toCommentDoc(merged[i])
+		}
+		filter := bson.M{"_id": proposalID, "version": cached.Version}
+		update := bson.M{"$set": bson.M{"comments": docs, "version": cached.Version + 1}}
+		var res *mongo.UpdateResult
+		if cached.Version == 0 {
+			res, err = db.w.Collection(colThreads).UpdateOne(ctx, bson.M{"_id": proposalID},
+				bson.M{"$set": bson.M{"comments": docs, "version": 1, "forumId": forumID}}, options.UpdateOne().SetUpsert(true))
+		} else {
+			res, err = db.w.Collection(colThreads).UpdateOne(ctx, filter, update)
+		}
+		if err != nil {
+			return nil, false, fail(err, "thread")
+		}
+		if res.MatchedCount == 0 && res.UpsertedCount == 0 {
+			if attempt < 5 {
+				continue // someone changed the thread meanwhile: merge again
+			}
+			return nil, false, insieme.Errorf(insieme.ECONFLICT, "The discussion changed meanwhile; try again.")
+		}
+		t := &insieme.Thread{ProposalID: proposalID, ForumID: forumID, Comments: merged, Version: cached.Version + 1}
+		if cached.Version == 0 {
+			t.Version = 1
+		}
+		return t, true, nil
 	}
-	cached, err := db.Thread(ctx, proposalID)
-	if err != nil {
-		return nil, false, err
-	}
-	truth := make([]insieme.Comment, len(recs))
-	docs := make([]commentDoc, len(recs))
-	for i := range recs {
-		docs[i] = recs[i].Comment
-		truth[i] = docs[i].comment()
-	}
-	if sameComments(cached.Comments, truth) {
-		return cached, false, nil
-	}
-	var d threadDoc
-	err = db.w.Collection(colThreads).FindOneAndUpdate(ctx, bson.M{"_id": proposalID}, bson.M{
-		"$set":         bson.M{"comments": docs},
-		"$inc":         bson.M{"version": 1},
-		"$setOnInsert": bson.M{"forumId": forumID},
-	}, options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
-	if err != nil {
-		return nil, false, fail(err, "thread")
-	}
-	return d.thread(), true, nil
 }
 
 // sameComments says whether two lists hold the same comments, in whatever order.
@@ -183,7 +247,7 @@ func sameComment(x, y *insieme.Comment) bool {
 	sameEdit := (x.EditedAt == nil) == (y.EditedAt == nil) && (x.EditedAt == nil || x.EditedAt.Equal(*y.EditedAt))
 	return x.ParentID == y.ParentID && x.Depth == y.Depth && x.AuthorID == y.AuthorID && x.Body == y.Body &&
 		x.BodyHTML == y.BodyHTML && x.Stance == y.Stance && x.Deleted == y.Deleted && x.Hidden == y.Hidden &&
-		x.CreatedAt.Equal(y.CreatedAt) && sameEdit
+		x.CreatedAt.Equal(y.CreatedAt) && sameEdit && x.Rev == y.Rev
 }
 
 // CommentsBy lists a person's comments, oldest first (a filter: for data downloads).

@@ -3,9 +3,12 @@ package mongo_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/insieme/insieme/internal/insieme"
 )
@@ -38,7 +41,7 @@ func TestThreads(t *testing.T) {
 		t.Fatalf("comment: %+v", c)
 	}
 	stale := *th
-	th.Comments[0].Deleted = true
+	th.Comments[0].Deleted, th.Comments[0].Rev = true, 1
 	if err := db.SaveThread(ctx, th, th.Comments[0].ID); err != nil || th.Version != 51 {
 		t.Fatalf("save: %v %d", err, th.Version)
 	}
@@ -85,7 +88,7 @@ func TestRebuildThreadRestoresLostComments(t *testing.T) {
 	}
 	th, _ := db.Thread(ctx, "p2")
 	edited := th.Comments[2]
-	edited.Body = "changed"
+	edited.Body, edited.Rev = "changed", 1
 	th.Comments = th.Comments[:1] // the cache lost two comments and never saw the edit
 	if err := db.SaveThread(ctx, th); err != nil {
 		t.Fatal(err)
@@ -109,5 +112,96 @@ func TestRebuildThreadRestoresLostComments(t *testing.T) {
 	}
 	if r, changed, err := db.RebuildThread(ctx, "p3", "f1"); err != nil || changed || len(r.Comments) != 1 {
 		t.Fatalf("rebuild p3: %v %+v %v", changed, r, err)
+	}
+}
+
+// A change that lost the version race leaves no trace in the comment's document, and a
+// rebuild keeps the newer revision of each comment: a stale edit cannot undo a hiding.
+func TestRebuildKeepsTheNewerRevision(t *testing.T) {
+	ctx := context.Background()
+	db := store.DB(t)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	c := insieme.Comment{ID: insieme.NewCommentID("p4", "a"), AuthorID: "u", Body: "first", Stance: insieme.StanceFor, CreatedAt: now}
+	if _, err := db.AppendComment(ctx, "p4", "f1", c); err != nil {
+		t.Fatal(err)
+	}
+	th, _ := db.Thread(ctx, "p4")
+	stale := &insieme.Thread{ProposalID: "p4", ForumID: "f1", Version: th.Version, Comments: slices.Clone(th.Comments)}
+	// A moderator hides it (revision 1).
+	th.Comments[0].Hidden, th.Comments[0].Rev = true, 1
+	if err := db.SaveThread(ctx, th, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The author's edit read the thread before: it loses the race and writes nothing.
+	stale.Comments[0].Body, stale.Comments[0].Rev = "edited", 1
+	if err := db.SaveThread(ctx, stale, c.ID); insieme.ErrorCode(err) != insieme.ECONFLICT {
+		t.Fatalf("stale save: %v", err)
+	}
+	mine, _ := db.CommentsBy(ctx, "u")
+	if len(mine) != 1 || !mine[0].Hidden || mine[0].Body != "first" || mine[0].Rev != 1 {
+		t.Fatalf("the comment's document: %+v", mine)
+	}
+	// The cache lost the hiding (as a concurrent rewrite could make it): the rebuild restores it.
+	th, _ = db.Thread(ctx, "p4")
+	lost := &insieme.Thread{ProposalID: "p4", ForumID: "f1", Version: th.Version, Comments: []insieme.Comment{c}}
+	if err := db.SaveThread(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, changed, err := db.RebuildThread(ctx, "p4", "f1")
+	if err != nil || !changed || !rebuilt.Comments[0].Hidden || rebuilt.Comments[0].Rev != 1 {
+		t.Fatalf("rebuild: %v %+v %v", changed, rebuilt, err)
+	}
+	// An older document does not overwrite a newer one.
+	if _, changed, _ := db.RebuildThread(ctx, "p4", "f1"); changed {
+		t.Fatal("a second rebuild changed the thread")
+	}
+}
+
+// A store written before comments, counts and follows had documents of their own is
+// brought to the current layout when it opens: nothing is zeroed or dropped.
+func TestOlderStoresAreMigrated(t *testing.T) {
+	ctx := context.Background()
+	db := store.DB(t)
+	raw := db.Raw()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if _, err := raw.Collection("proposals").InsertOne(ctx, bson.M{"_id": "old", "forumId": "f", "title": "t", "status": "submitted",
+		"supports": 4, "comments": 2, "createdAt": now, "updatedAt": now, "tokens": bson.A{}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Collection("threads").InsertOne(ctx, bson.M{"_id": "old", "forumId": "f", "version": 2, "comments": bson.A{
+		bson.M{"id": "old~1", "authorId": "u", "body": "uno", "stance": "for", "createdAt": now},
+		bson.M{"id": "old~2", "authorId": "v", "body": "due", "stance": "against", "createdAt": now},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Collection("followers").InsertOne(ctx, bson.M{"_id": "old", "followers": bson.A{"u", "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Collection("meta").DeleteMany(ctx, bson.M{}); err != nil { // as an older version left it
+		t.Fatal(err)
+	}
+	for range 2 { // twice: migrating again changes nothing
+		if err := db.EnsureIndexes(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := db.Proposal(ctx, "old")
+	if err != nil || p.Supports != 4 || p.Comments != 2 {
+		t.Fatalf("counts: %+v %v", p, err)
+	}
+	if n, _ := raw.Collection("proposals").CountDocuments(ctx, bson.M{"supports": bson.M{"$exists": true}}); n != 0 {
+		t.Fatalf("%d proposals keep counts of their own", n)
+	}
+	if cs, _ := db.CommentsBy(ctx, "u"); len(cs) != 1 || cs[0].Body != "uno" {
+		t.Fatalf("comment documents: %+v", cs)
+	}
+	if th, changed, err := db.RebuildThread(ctx, "old", "f"); err != nil || changed || len(th.Comments) != 2 {
+		t.Fatalf("rebuild after migration: %v %+v %v", changed, th, err)
+	}
+	if ids, _ := db.Following(ctx, "v"); len(ids) != 1 || ids[0] != "old" {
+		t.Fatalf("follows: %v", ids)
+	}
+	if changed, err := db.RebuildFollowers(ctx, "old"); err != nil || changed {
+		t.Fatalf("followers after migration: %v %v", changed, err)
 	}
 }

@@ -59,6 +59,11 @@ func TestTwoNodesOnOneStoreLoseNoCommentOrSupport(t *testing.T) {
 		t.Fatalf("after the burst: %d supports, %d comments counted, %d in the thread; want %d each",
 			pr.Supports, pr.Comments, len(th.Comments), people)
 	}
+	// Supporters follow the proposal: every one of them, whichever node they used.
+	followers, err := fe.db.Followers(ctx, v.ID)
+	if err != nil || len(followers) != people+1 { // the author too
+		t.Fatalf("followers after the burst: %d, want %d (%v)", len(followers), people+1, err)
+	}
 	seen := map[string]bool{}
 	for _, c := range th.Comments {
 		seen[c.Body] = true

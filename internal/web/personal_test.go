@@ -26,8 +26,9 @@ func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
 		"supports":       "supports",
 		"threads":        "comments", // a cache of the comments collection
 		"comments":       "comments",
-		"counts":         "", // numbers of supports and comments, nobody's
-		"followers":      "following",
+		"counts":         "",          // numbers of supports and comments, nobody's
+		"followers":      "following", // a cache of the follows collection
+		"follows":        "following",
 		"inboxes":        "notifications",
 		"timelines":      "", // the municipality's official answers, given as staff
 		"cases":          "reports",

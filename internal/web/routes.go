@@ -148,5 +148,5 @@ const (
 	joinFailuresEverywhere = 1000
 	joinsPerAddress        = 3000
 	liveActionsPerMinute   = 1200
-	exportsPerHour         = 30 // open-data downloads (JSON and CSV together) per client address per hour
+	exportsPerHour         = 120 // open-data downloads (JSON and CSV together) per client address per hour (a town hall may share one)
 )

@@ -1,0 +1,122 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// migrations bring a store written by an earlier version to the current layout. Each is
+// idempotent (an interrupted one runs again whole) and is recorded in the meta collection
+// once it completed, so a start pays for it once.
+var migrations = []struct {
+	name string
+	run  func(ctx context.Context, db *DB) error
+}{
+	{"counts-apart-v1", migrateCounts},
+	{"comment-documents-v1", migrateComments},
+	{"follow-documents-v1", migrateFollows},
+}
+
+// migrate runs the migrations not yet recorded.
+func (db *DB) migrate(ctx context.Context) error {
+	for _, m := range migrations {
+		err := db.w.Collection(colMeta).FindOne(ctx, bson.M{"_id": m.name}).Err()
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, mongo.ErrNoDocuments) {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+		if err := m.run(ctx, db); err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+		if _, err := db.w.Collection(colMeta).UpdateOne(ctx, bson.M{"_id": m.name},
+			bson.M{"$set": bson.M{"at": time.Now().UTC()}}, options.UpdateOne().SetUpsert(true)); err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// migrateCounts moves the counts kept on proposals into their own documents.
+func migrateCounts(ctx context.Context, db *DB) error {
+	var docs []struct {
+		ID       string `bson:"_id"`
+		Supports int    `bson:"supports"`
+		Comments int    `bson:"comments"`
+	}
+	if err := findAll(ctx, db.w.Collection(colProposals), bson.M{"supports": bson.M{"$exists": true}}, &docs); err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if _, err := db.w.Collection(colCounts).UpdateOne(ctx, bson.M{"_id": d.ID},
+			bson.M{"$setOnInsert": bson.M{"supports": d.Supports, "comments": d.Comments}}, options.UpdateOne().SetUpsert(true)); err != nil {
+			return err
+		}
+		if _, err := db.w.Collection(colProposals).UpdateOne(ctx, bson.M{"_id": d.ID},
+			bson.M{"$unset": bson.M{"supports": "", "comments": ""}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateComments gives every comment of the cached threads its own document.
+func migrateComments(ctx context.Context, db *DB) error {
+	var threads []threadDoc
+	if err := findAll(ctx, db.w.Collection(colThreads), bson.M{}, &threads); err != nil {
+		return err
+	}
+	for _, t := range threads {
+		recs := make([]any, 0, len(t.Comments))
+		for _, c := range t.Comments {
+			recs = append(recs, commentRecord{ID: c.ID, ProposalID: t.ID, ForumID: t.ForumID, Comment: c})
+		}
+		if err := insertMissing(ctx, db.w.Collection(colComments), recs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateFollows gives every follow of the cached sets its own document.
+func migrateFollows(ctx context.Context, db *DB) error {
+	var sets []followersDoc
+	if err := findAll(ctx, db.w.Collection(colFollowers), bson.M{}, &sets); err != nil {
+		return err
+	}
+	for _, s := range sets {
+		docs := make([]any, 0, len(s.Followers))
+		for _, a := range s.Followers {
+			docs = append(docs, followDoc{ID: followID(s.ID, a), ProposalID: s.ID, AccountID: a})
+		}
+		if err := insertMissing(ctx, db.w.Collection(colFollows), docs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertMissing inserts documents, leaving those whose _id exists already.
+func insertMissing(ctx context.Context, c *mongo.Collection, docs []any) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) {
+		for _, we := range bwe.WriteErrors {
+			if !mongo.IsDuplicateKeyError(we) {
+				return err
+			}
+		}
+		return nil
+	}
+	return err
+}
