@@ -72,9 +72,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	live := &liveAdapter{}
 	deps := app.Deps{Store: st.db, Live: live, Logger: log, BaseURL: cfg.BaseURL, SessionTTL: cfg.SessionTTL}
 	if !cfg.Embedded() {
-		// Other nodes may share this store; if it is FerretDB, their increments can be lost
-		// and are recounted a little after each burst (on MongoDB the recount finds nothing).
-		deps.RepairAfter = 2 * time.Second
+		// Other nodes may share this store. If it is FerretDB, their concurrent rewrites of a
+		// document can be lost: counts, threads and followers are rebuilt from the supports,
+		// comments and follows a little after each burst. MongoDB loses nothing.
+		ferret, err := st.db.IsFerretDB(ctx)
+		if err != nil {
+			return err
+		}
+		if ferret {
+			deps.RepairAfter = 2 * time.Second
+			log.Info("shared FerretDB store: counts, threads and followers are repaired after bursts")
+		}
 	}
 	var devClock *insieme.OffsetClock
 	if cfg.DevClock {
@@ -130,7 +138,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := hub.Listen(runCtx, disconnectRoom, realtime.Listener{
 		OnEvent: func(ev realtime.Event) {
 			var d disconnect
-			if json.Unmarshal(ev.Data, &d) == nil && d.Principal != "" {
+			switch {
+			case json.Unmarshal(ev.Data, &d) != nil || d.Principal == "":
+			case d.Room != "":
+				hub.DisconnectFromRoom(d.Principal, d.Room, d.Code)
+			default:
 				hub.DisconnectPrincipal(d.Principal, d.Code)
 			}
 		},
@@ -229,12 +241,22 @@ func (l *liveAdapter) DisconnectPrincipal(id string, code int) {
 	_, _ = l.hub.Publish(ctx, disconnectRoom, disconnect{Principal: id, Code: code})
 }
 
+// DisconnectFromRoom closes the person's connections to one room (a host removed them from a
+// live session) here at once, and on the other nodes through the broker.
+func (l *liveAdapter) DisconnectFromRoom(id, room string, code int) {
+	l.hub.DisconnectFromRoom(id, room, code)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = l.hub.Publish(ctx, disconnectRoom, disconnect{Principal: id, Code: code, Room: room})
+}
+
 // disconnectRoom carries disconnections between nodes.
 const disconnectRoom = "system:disconnect"
 
 type disconnect struct {
 	Principal string `json:"principal"`
 	Code      int    `json:"code"`
+	Room      string `json:"room,omitempty"` // only the connections in this room
 }
 
 func (l *liveAdapter) Connections() int { return l.hub.Stats().Connections }

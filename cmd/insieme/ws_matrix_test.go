@@ -137,7 +137,7 @@ func TestWebsocketAuthorisationMatrix(t *testing.T) {
 		{"subscribe to a municipality's room", func(string) map[string]any { return map[string]any{"type": "subscribe", "room": "org:" + m1.ID} }, everyone("subscribed")},
 		{"subscribe to an unknown room", func(string) map[string]any { return map[string]any{"type": "subscribe", "room": "nothing:1"} }, everyone("error:not_found")},
 		{"unsubscribe", func(string) map[string]any { return map[string]any{"type": "unsubscribe", "room": "org:" + a.ID} }, everyone("unsubscribed")},
-		{"unknown type", func(string) map[string]any { return map[string]any{"type": "poll.vote", "ref": "x"} }, everyone("error:invalid")},
+		{"unknown type", func(string) map[string]any { return map[string]any{"type": "no.such.action", "ref": "x"} }, everyone("error:invalid")},
 	}
 	for _, c := range cases {
 		for _, r := range roles {

@@ -31,6 +31,8 @@ type Store interface {
 	insieme.TimelineStore
 	insieme.ModerationStore
 	insieme.LiveStore
+	insieme.QuestionStore
+	insieme.PollStore
 }
 
 // Live is the live-room hub as the app sees it.
@@ -82,7 +84,12 @@ type App struct {
 	locks       keyLocks      // per-key read-modify-write on this node
 	repairAfter time.Duration
 	rooms       liveRooms // this node's copy of live sessions' state
+	parts       liveParts // this node's copy of sessions' questions, upvotes and hands
+	polls       livePolls // this node's copy of sessions' polls and their running counts
 	repairs     repairs   // proposals waiting for a recount
+
+	node     string           // this process's id among the nodes (random per process)
+	presence *presenceTracker // who is connected to live sessions, on every node
 
 	loadMu            sync.Mutex
 	loading           bool            // LoadCatalog is scanning the store
@@ -110,8 +117,12 @@ func New(d Deps) *App {
 	}
 	a.dummyHash = a.hasher.Hash(newSecret())
 	a.personal = a.corePersonalData()
+	a.personal = append(a.personal, a.questionsPersonalData()...)
+	a.personal = append(a.personal, a.pollsPersonalData()...)
 	a.catalog.Store(newCatalog())
 	a.markup = markup.New()
+	a.node = newID()[:16]
+	a.presence = newPresenceTracker(a.node, a.publish, a.log)
 	return a
 }
 
@@ -127,8 +138,12 @@ func (a *App) background(ctx context.Context, work func(ctx context.Context)) {
 	}()
 }
 
-// Wait waits for background work (shutdown, tests).
-func (a *App) Wait() { a.tasks.Wait() }
+// Wait waits for background work and sends this node's pending presence changes to the
+// other nodes (shutdown, tests).
+func (a *App) Wait() {
+	a.tasks.Wait()
+	a.presence.flush()
+}
 
 // Now is the app's clock.
 func (a *App) Now() time.Time { return a.clock.Now() }

@@ -33,6 +33,8 @@ func (a *App) Authorize(ctx context.Context, p *insieme.Principal, room string) 
 		return err
 	case "session":
 		return a.authorizeSession(ctx, p, id)
+	case "session-host":
+		return a.authorizeSessionHost(ctx, p, id)
 	}
 	return insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
 }
@@ -55,6 +57,8 @@ func (a *App) Snapshot(ctx context.Context, p *insieme.Principal, room string) (
 		v, err = a.Forum(ctx, p, id)
 	case "session":
 		v, err = a.sessionState(ctx, p, id)
+	case "session-host":
+		v, err = a.hostState(ctx, p, id)
 	default:
 		return nil, insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
 	}

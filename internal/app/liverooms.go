@@ -104,6 +104,8 @@ func (a *App) ApplyLiveEvent(ctx context.Context, data []byte) {
 				a.rooms.drop(ev.Session)
 			}
 		}
+	case "presence":
+		a.applyPresence(ev)
 	default:
 		a.applyParticipantEvent(ctx, ev)
 	}
@@ -114,4 +116,5 @@ func (a *App) ApplyLiveEvent(ctx context.Context, data []byte) {
 func (a *App) ResetLive() {
 	a.rooms.clear()
 	a.resetParticipantState()
+	a.presence.reset()
 }

@@ -340,8 +340,15 @@ func (a *App) proposalView(ctx context.Context, p *insieme.Principal, pr *insiem
 // visibleProposal loads a proposal and its forum; a hidden proposal is visible to its author
 // and the forum's moderators only.
 func (a *App) visibleProposal(ctx context.Context, p *insieme.Principal, id string) (*insieme.Proposal, *insieme.Forum, error) {
-	pr, err := a.store.Proposal(ctx, id)
+	// The counts come from this node's read model, kept current by every node's events: one
+	// store read fewer on the busiest page.
+	pr, err := a.store.ProposalOnly(ctx, id)
 	if err != nil {
+		return nil, nil, err
+	}
+	if e, ok := a.cat().Get(id); ok {
+		pr.Supports, pr.Comments = e.Supports, e.Comments
+	} else if pr, err = a.store.Proposal(ctx, id); err != nil {
 		return nil, nil, err
 	}
 	f, err := a.visibleForum(ctx, p, pr.ForumID)
@@ -434,7 +441,13 @@ func (a *App) UpdateProposal(ctx context.Context, p *insieme.Principal, id strin
 	}
 	editing := in.Title != nil || in.Body != nil || in.Language != nil || in.Category != nil || in.Place != nil
 	if editing {
-		if pr.Supports > 0 || pr.Status != insieme.ProposalSubmitted {
+		// The supports counted in the store, not in this node's read model, which may be an
+		// event's trip behind another node's first support.
+		exact, err := a.store.Proposal(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if exact.Supports > 0 || pr.Status != insieme.ProposalSubmitted {
 			return nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "A proposal cannot be edited once it has supports or an answer."}
 		}
 		var v insieme.Invalid

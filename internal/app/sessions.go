@@ -280,6 +280,9 @@ func (a *App) sessionAccess(ctx context.Context, p *insieme.Principal, id string
 		return nil, nil, false, err
 	}
 	host, err := a.hosts(ctx, p, s, f)
+	if err == nil && !host && p != nil && s.IsRemoved(p.ID) {
+		return nil, nil, false, errRemoved
+	}
 	return s, f, host, err
 }
 
@@ -318,6 +321,13 @@ func (a *App) sessionView(ctx context.Context, p *insieme.Principal, s *insieme.
 	}
 	if s.Floor != nil {
 		v.Floor = &TurnView{ParticipantID: s.Floor.ParticipantID, Name: s.Floor.Name, StartedAt: s.Floor.StartedAt}
+		if v.Floor.Name == "" { // an account: named by its account, so an erasure reaches it
+			pv, err := a.person(ctx, s.Floor.ParticipantID)
+			if err != nil {
+				return nil, err
+			}
+			v.Floor.Name = pv.DisplayName
+		}
 	}
 	return v, nil
 }
@@ -378,6 +388,9 @@ func (a *App) UpdateSession(ctx context.Context, p *insieme.Principal, id string
 // hostAction applies one host action to a session under its lock, with a version check
 // against other nodes, and publishes the new state.
 func (a *App) hostAction(ctx context.Context, p *insieme.Principal, id string, change func(s *insieme.LiveSession) error) (*insieme.LiveSession, error) {
+	if p != nil && p.Guest {
+		return nil, errNotHost // a guest is a participant, never a host
+	}
 	if _, err := a.account(ctx, p); err != nil {
 		return nil, err
 	}
@@ -559,6 +572,9 @@ func (a *App) Join(ctx context.Context, p *insieme.Principal, in JoinInput) (*Jo
 		}
 		if s.Status == insieme.SessionEnded {
 			return nil, errSessionEnded
+		}
+		if p != nil && s.IsRemoved(p.ID) {
+			return nil, errRemoved
 		}
 	}
 	if p.IsAccount() {

@@ -12,6 +12,15 @@ import (
 type SessionState struct {
 	Session *SessionView       `json:"session"`
 	Me      *insieme.Principal `json:"me,omitempty"`
+	// Questions are the approved and answered questions and p's own pending ones, oldest
+	// first (clients sort by votes or time); Queue is the raised hands in order.
+	Questions []QuestionView `json:"questions"`
+	Queue     []HandView     `json:"queue"`
+	// Presence is how many participants are connected now, on every node.
+	Presence PresenceCounts `json:"presence"`
+	// Polls are the session's polls p may see, oldest first: hosts see drafts and every
+	// result; participants see opened polls, results when shown, and their own ballot (mine).
+	Polls []*PollView `json:"polls"`
 }
 
 // sessionState builds p's view of a live session from this node's copies.
@@ -24,7 +33,16 @@ func (a *App) sessionState(ctx context.Context, p *insieme.Principal, id string)
 	if err != nil {
 		return nil, err
 	}
-	st := &SessionState{Session: v, Me: p}
+	st := &SessionState{Session: v, Me: p, Presence: a.presence.counts(s.ID)}
+	if st.Questions, err = a.sessionQuestions(ctx, p, s.ID); err != nil {
+		return nil, err
+	}
+	if st.Queue, err = a.sessionQueue(ctx, s.ID); err != nil {
+		return nil, err
+	}
+	if st.Polls, err = a.pollViews(ctx, p, s.ID, host); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 
@@ -38,6 +56,48 @@ func (a *App) authorizeSession(ctx context.Context, p *insieme.Principal, id str
 	return err
 }
 
+// HostState is the snapshot of the room "session-host:<id>": what only the hosts see.
+type HostState struct {
+	Pending []QuestionView `json:"pending"` // questions waiting for approval, oldest first
+	// Participants are the people connected now, sorted by name (at most 500: then
+	// ParticipantsTruncated is set, and Presence has the exact counts).
+	Participants          []PresentPerson `json:"participants"`
+	ParticipantsTruncated bool            `json:"participantsTruncated,omitempty"`
+	Presence              PresenceCounts  `json:"presence"`
+}
+
+// authorizeSessionHost: the host room is for the session's hosts only.
+func (a *App) authorizeSessionHost(ctx context.Context, p *insieme.Principal, id string) error {
+	if p == nil {
+		return errUnauthorized
+	}
+	if p.Guest {
+		return errNotHost
+	}
+	_, _, host, err := a.sessionAccess(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if !host {
+		return errNotHost
+	}
+	return nil
+}
+
+// hostState builds the host room's snapshot.
+func (a *App) hostState(ctx context.Context, p *insieme.Principal, id string) (*HostState, error) {
+	if err := a.authorizeSessionHost(ctx, p, id); err != nil {
+		return nil, err
+	}
+	pending, err := a.pendingQuestions(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	st := &HostState{Pending: pending, Presence: a.presence.counts(id)}
+	st.Participants, st.ParticipantsTruncated = a.presenceList(id)
+	return st, nil
+}
+
 // LiveAction is a live message's handler: it answers p's message (its whole JSON object) with
 // the value acknowledged, or an error. The same handlers serve the websocket and
 // POST /api/v1/sessions/{id}/actions.
@@ -46,7 +106,22 @@ type LiveAction func(ctx context.Context, p *insieme.Principal, msg json.RawMess
 // LiveActions lists the live messages by type.
 func (a *App) LiveActions() map[string]LiveAction {
 	return map[string]LiveAction{
-		"session.control": a.controlAction,
+		"session.control":    a.controlAction,
+		"question.ask":       a.askAction,
+		"question.upvote":    a.upvoteAction,
+		"question.moderate":  a.moderateAction,
+		"hand.raise":         a.raiseHandAction,
+		"hand.lower":         a.lowerHandAction,
+		"hand.remove":        a.removeHandAction,
+		"floor.give":         a.giveFloorAction,
+		"floor.end":          a.endFloorAction,
+		"participant.remove": a.removeAction,
+		"poll.create":        a.pollCreateAction,
+		"poll.update":        a.pollUpdateAction,
+		"poll.delete":        a.pollDeleteAction,
+		"poll.open":          a.pollOpenAction,
+		"poll.close":         a.pollCloseAction,
+		"poll.vote":          a.pollVoteAction,
 	}
 }
 
@@ -74,14 +149,26 @@ func (a *App) controlAction(ctx context.Context, p *insieme.Principal, msg json.
 }
 
 // applyParticipantEvent applies a participant's insert made on any node.
-func (a *App) applyParticipantEvent(_ context.Context, ev liveEvent) {
-	a.log.Warn("live event of an unknown kind", "kind", ev.Kind)
+func (a *App) applyParticipantEvent(ctx context.Context, ev liveEvent) {
+	switch ev.Kind {
+	case "question", "upvote", "hand":
+		a.applyPartsEvent(ev)
+	case "poll", "ballots", "ballots.erased":
+		a.applyPollEvent(ctx, ev)
+	default:
+		a.log.Warn("live event of an unknown kind", "kind", ev.Kind)
+	}
 }
 
 // resetParticipantState forgets participants' state kept from events.
-func (a *App) resetParticipantState() {}
+func (a *App) resetParticipantState() {
+	a.parts.clear()
+	a.resetPolls()
+}
 
-// sessionEnded tells the room the session is over.
+// sessionEnded closes the session's open polls (each with its final recount) and tells the
+// room the session is over.
 func (a *App) sessionEnded(ctx context.Context, s *insieme.LiveSession) {
+	a.closeSessionPolls(ctx, s)
 	a.publish(ctx, "session:"+s.ID, map[string]any{"type": "session.ended", "id": s.ID})
 }

@@ -29,6 +29,7 @@ const (
 	MaxAgendaMinutes = 600
 	MaxGuestName     = 40
 	MaxCoHosts       = 10
+	MaxRemoved       = 1000 // participants listed as removed from one session
 	// GuestTTL is how long a guest token lasts after the session's scheduled start at most;
 	// it also ends with the session (ending revokes the join code; guests keep reading the
 	// minutes through the forum like anyone).
@@ -92,11 +93,25 @@ type LiveSession struct {
 	// approves them (on by default when guests may ask).
 	GuestsMayAsk bool
 	PreModerate  bool
-	CreatedBy    string
-	CreatedAt    time.Time
-	StartedAt    *time.Time
-	EndedAt      *time.Time
-	Version      int64
+	// Removed lists the participants a host removed: they may no longer join, act in or see
+	// the session (a guest's tokens are revoked too). At most MaxRemoved accounts; guests
+	// beyond that are only revoked.
+	Removed   []string
+	CreatedBy string
+	CreatedAt time.Time
+	StartedAt *time.Time
+	EndedAt   *time.Time
+	Version   int64
+}
+
+// IsRemoved says whether a host removed a participant from the session.
+func (s *LiveSession) IsRemoved(participantID string) bool {
+	for _, id := range s.Removed {
+		if id == participantID {
+			return true
+		}
+	}
+	return false
 }
 
 // CurrentRun is the run of the current agenda item, or nil.
@@ -185,6 +200,7 @@ type LiveStore interface {
 	CreateGuest(ctx context.Context, g *Guest) error
 	// GuestByToken finds a guest by the hash of their token.
 	GuestByToken(ctx context.Context, tokenHash string) (*Guest, error)
-	// RevokeGuest revokes every token of a guest (a host removed them).
-	RevokeGuest(ctx context.Context, guestID string) error
+	// RevokeGuest revokes every token of a guest of a session or workshop (kind, targetID): a
+	// host removed them. ENOTFOUND when that target has no such guest.
+	RevokeGuest(ctx context.Context, guestID, kind, targetID string) error
 }

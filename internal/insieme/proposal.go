@@ -99,6 +99,9 @@ type Counts struct{ Supports, Comments int }
 type ProposalStore interface {
 	CreateProposal(ctx context.Context, p *Proposal) error
 	Proposal(ctx context.Context, id string) (*Proposal, error)
+	// ProposalOnly reads a proposal without its counts (left zero), one read by _id, for
+	// callers that take the counts from the read model.
+	ProposalOnly(ctx context.Context, id string) (*Proposal, error)
 	UpdateProposal(ctx context.Context, id string, upd ProposalUpdate, now time.Time) (*Proposal, error)
 	// AllProposals streams every proposal (to load the read model at start).
 	AllProposals(ctx context.Context, each func(*Proposal) error) error

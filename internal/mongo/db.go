@@ -46,12 +46,17 @@ const (
 	colLiveSessions  = "live_sessions" // hosts' state of live sessions
 	colJoinCodes     = "join_codes"    // _id: the code; sessions and workshops share the namespace
 	colGuests        = "guests"        // _id: the hash of a guest's token
+	colPolls         = "polls"         // live sessions' polls, written by their hosts
+	colBallots       = "ballots"       // _id: "<poll>:<voter>:<version, 20 digits>"; append-only
+	colQuestions     = "questions"     // _id: "<session>~<random>"; live sessions' questions
+	colUpvotes       = "upvotes"       // _id: "<question>:<participant>"
+	colHands         = "hands"         // _id: "<session>:<participant>"; raised hands
 )
 
 // Collections lists every collection Insieme writes, for backup and restore.
 var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox,
 	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colComments, colCounts, colFollowers, colFollows, colInboxes, colTimelines, colCases, colAudit,
-	colLiveSessions, colJoinCodes, colGuests}
+	colLiveSessions, colJoinCodes, colGuests, colPolls, colBallots, colQuestions, colUpvotes, colHands}
 
 // DB is the store. Reads use a pooled client; writes go through a client of their own, which
 // has one connection on the embedded store because FerretDB loses concurrent updates of one
@@ -125,6 +130,11 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		// Live sessions.
 		colLiveSessions: {{Keys: bson.D{{Key: "forumId", Value: 1}}}},
 		colGuests:       {{Keys: bson.D{{Key: "guestId", Value: 1}}}},
+		colPolls:        {{Keys: bson.D{{Key: "sessionId", Value: 1}}}},
+		colBallots:      {{Keys: bson.D{{Key: "pollId", Value: 1}}}, {Keys: bson.D{{Key: "sessionId", Value: 1}}}, {Keys: bson.D{{Key: "voterId", Value: 1}}}},
+		colQuestions:    {{Keys: bson.D{{Key: "sessionId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}},
+		colUpvotes:      {{Keys: bson.D{{Key: "sessionId", Value: 1}}}, {Keys: bson.D{{Key: "voterId", Value: 1}}}},
+		colHands:        {{Keys: bson.D{{Key: "sessionId", Value: 1}}}, {Keys: bson.D{{Key: "participantId", Value: 1}}}},
 	}
 	for col, models := range idx {
 		// Create only the missing ones, one at a time: FerretDB v1.24 panics on a

@@ -32,6 +32,7 @@ type liveSessionDoc struct {
 	Turns        []turnDoc         `bson:"turns"`
 	GuestsMayAsk bool              `bson:"guestsMayAsk"`
 	PreModerate  bool              `bson:"preModerate"`
+	Removed      []string          `bson:"removed"`
 	CreatedBy    string            `bson:"createdBy"`
 	CreatedAt    time.Time         `bson:"createdAt"`
 	StartedAt    *time.Time        `bson:"startedAt,omitempty"`
@@ -69,11 +70,14 @@ func (d turnDoc) turn() insieme.Turn {
 func newLiveSessionDoc(s *insieme.LiveSession) liveSessionDoc {
 	d := liveSessionDoc{ID: s.ID, ForumID: s.ForumID, Title: textsDoc(s.Title), ScheduledAt: s.ScheduledAt, Mode: s.Mode,
 		Place: s.Place, StreamURL: s.StreamURL, Status: s.Status, Code: s.Code, CoHosts: s.CoHosts, Current: s.Current,
-		GuestsMayAsk: s.GuestsMayAsk, PreModerate: s.PreModerate, CreatedBy: s.CreatedBy, CreatedAt: s.CreatedAt,
+		GuestsMayAsk: s.GuestsMayAsk, PreModerate: s.PreModerate, Removed: s.Removed, CreatedBy: s.CreatedBy, CreatedAt: s.CreatedAt,
 		StartedAt: s.StartedAt, EndedAt: s.EndedAt, Version: s.Version,
 		Agenda: []agendaItemDoc{}, Runs: []agendaRunDoc{}, Turns: []turnDoc{}}
 	if d.CoHosts == nil {
 		d.CoHosts = []string{}
+	}
+	if d.Removed == nil {
+		d.Removed = []string{}
 	}
 	for _, it := range s.Agenda {
 		d.Agenda = append(d.Agenda, agendaItemDoc{ID: it.ID, Title: textsDoc(it.Title), Minutes: it.Minutes})
@@ -94,7 +98,7 @@ func newLiveSessionDoc(s *insieme.LiveSession) liveSessionDoc {
 func (d *liveSessionDoc) session() *insieme.LiveSession {
 	s := &insieme.LiveSession{ID: d.ID, ForumID: d.ForumID, Title: insieme.Texts(d.Title), ScheduledAt: d.ScheduledAt.UTC(),
 		Mode: d.Mode, Place: d.Place, StreamURL: d.StreamURL, Status: d.Status, Code: d.Code, CoHosts: d.CoHosts,
-		Current: d.Current, GuestsMayAsk: d.GuestsMayAsk, PreModerate: d.PreModerate, CreatedBy: d.CreatedBy,
+		Current: d.Current, GuestsMayAsk: d.GuestsMayAsk, PreModerate: d.PreModerate, Removed: d.Removed, CreatedBy: d.CreatedBy,
 		CreatedAt: d.CreatedAt.UTC(), StartedAt: utcPtr(d.StartedAt), EndedAt: utcPtr(d.EndedAt), Version: d.Version}
 	for _, it := range d.Agenda {
 		s.Agenda = append(s.Agenda, insieme.AgendaItem{ID: it.ID, Title: insieme.Texts(it.Title), Minutes: it.Minutes})
@@ -215,7 +219,14 @@ func (db *DB) GuestByToken(ctx context.Context, tokenHash string) (*insieme.Gues
 }
 
 // RevokeGuest revokes a guest's tokens (a filter: a host's rare action).
-func (db *DB) RevokeGuest(ctx context.Context, guestID string) error {
-	_, err := db.w.Collection(colGuests).UpdateMany(ctx, bson.M{"guestId": guestID}, bson.M{"$set": bson.M{"revoked": true}})
-	return fail(err, "guest")
+func (db *DB) RevokeGuest(ctx context.Context, guestID, kind, targetID string) error {
+	res, err := db.w.Collection(colGuests).UpdateMany(ctx, bson.M{"guestId": guestID, "kind": kind, "targetId": targetID},
+		bson.M{"$set": bson.M{"revoked": true}})
+	if err != nil {
+		return fail(err, "guest")
+	}
+	if res.MatchedCount == 0 {
+		return insieme.Errorf(insieme.ENOTFOUND, "guest not found.")
+	}
+	return nil
 }

@@ -139,6 +139,15 @@ func (db *DB) Proposal(ctx context.Context, id string) (*insieme.Proposal, error
 	return d.proposal(c), nil
 }
 
+// ProposalOnly finds a proposal by id without its counts (one look-up by _id).
+func (db *DB) ProposalOnly(ctx context.Context, id string) (*insieme.Proposal, error) {
+	var d proposalDoc
+	if err := db.r.Collection(colProposals).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+		return nil, fail(err, "proposal")
+	}
+	return d.proposal(countsDoc{}), nil
+}
+
 // counts reads a proposal's counts; zero when it has none stored.
 func (db *DB) counts(ctx context.Context, id string) (countsDoc, error) {
 	var c countsDoc

@@ -65,8 +65,20 @@ func toCommentDoc(c insieme.Comment) commentDoc {
 
 func (d *threadDoc) thread() *insieme.Thread {
 	t := &insieme.Thread{ProposalID: d.ID, ForumID: d.ForumID, Version: d.Version, Comments: make([]insieme.Comment, len(d.Comments))}
+	// A comment may be in the array twice: a rebuild on another node can add it between the
+	// comment's insert and its push here. The newer revision keeps the first place.
+	at := make(map[string]int, len(d.Comments))
+	t.Comments = t.Comments[:0]
 	for i := range d.Comments {
-		t.Comments[i] = d.Comments[i].comment()
+		c := d.Comments[i].comment()
+		if j, ok := at[c.ID]; ok {
+			if c.Rev > t.Comments[j].Rev {
+				t.Comments[j] = c
+			}
+			continue
+		}
+		at[c.ID] = len(t.Comments)
+		t.Comments = append(t.Comments, c)
 	}
 	return t
 }

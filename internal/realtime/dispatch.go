@@ -99,7 +99,7 @@ func (c *client) subscribe(m inMsg) {
 		c.fail(errUnavailable, m.Ref, name)
 		return
 	}
-	s := &sub{c: c, room: r}
+	s := &sub{c: c, room: r, p: p}
 	sh := c.h.shardFor(name)
 	sh.mu.Lock()
 	r.subs[c] = s
@@ -164,6 +164,10 @@ func (c *client) activate(s *sub, answer []byte, pos, since Position, events []E
 	resync := !c.h.flush(s) || s.again
 	s.again = false
 	sh.mu.Unlock()
+	if c.h.presence != nil {
+		s.joined = true
+		c.h.tellPresence(true, s.room.name, s.p, c.id)
+	}
 	if resync {
 		go c.h.resync(s.room, []*sub{s})
 	}
@@ -183,7 +187,25 @@ func (c *client) leave(name string) {
 		delete(s.room.subs, c)
 	}
 	sh.mu.Unlock()
+	if s.joined {
+		s.joined = false
+		c.h.tellPresence(false, name, s.p, c.id)
+	}
 	c.h.release(s.room)
+}
+
+// tellPresence calls PresenceHooks.Joined or Left; a panic there is logged, not fatal.
+func (h *Hub) tellPresence(joined bool, room string, p *insieme.Principal, conn string) {
+	defer func() {
+		if v := recover(); v != nil {
+			h.log.Error("realtime: presence hook panic", "room", room, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	if joined {
+		h.presence.Joined(room, p, conn)
+	} else {
+		h.presence.Left(room, p, conn)
+	}
 }
 
 // action serves a domain message with its registered handler: ack with the result, or error.

@@ -64,6 +64,8 @@ func closeReason(code int) string {
 		return "too many messages"
 	case CloseAccountClosed:
 		return "signed out"
+	case CloseRemoved:
+		return "removed from the session"
 	}
 	return ""
 }

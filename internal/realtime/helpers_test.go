@@ -65,7 +65,11 @@ func newEnv(t *testing.T, opts realtime.Options) *env {
 		opts.Broker = inmem.NewBroker(100)
 	}
 	hooks := &testHooks{}
-	opts.Hooks = hooks
+	if b, ok := opts.Hooks.(interface{ base() *testHooks }); ok {
+		hooks = b.base() // a test's own hooks, built on testHooks
+	} else {
+		opts.Hooks = hooks
+	}
 	hub := realtime.NewHub(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := hub.Start(ctx); err != nil {

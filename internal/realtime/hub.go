@@ -24,6 +24,8 @@ type Hub struct {
 	hooks  Hooks
 	log    *slog.Logger
 
+	presence PresenceHooks // nil unless Hooks implements it
+
 	ctx    context.Context // the hub's lifetime: cancelled by Shutdown
 	cancel context.CancelFunc
 
@@ -70,6 +72,7 @@ func NewHub(opts Options) *Hub {
 		clients:     map[*client]struct{}{},
 		byPrincipal: map[string]map[*client]struct{}{},
 	}
+	h.presence, _ = opts.Hooks.(PresenceHooks)
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	for i := range h.shards {
 		h.shards[i].rooms = map[string]*room{}
@@ -125,6 +128,34 @@ func (h *Hub) DisconnectPrincipal(principalID string, code int) {
 	}
 	h.cmu.Unlock()
 	for _, c := range cs {
+		c.drop(code)
+	}
+}
+
+// DisconnectFromRoom closes with code the connections of a principal that are in room (or
+// joining it), e.g. someone a host removed from a live session; their other connections stay.
+func (h *Hub) DisconnectFromRoom(principalID, room string, code int) {
+	h.cmu.Lock()
+	var cs []*client
+	for c := range h.byPrincipal[principalID] {
+		cs = append(cs, c)
+	}
+	h.cmu.Unlock()
+	if len(cs) == 0 {
+		return
+	}
+	sh := h.shardFor(room)
+	sh.mu.Lock()
+	var in []*client
+	if r := sh.rooms[room]; r != nil {
+		for _, c := range cs {
+			if s := r.subs[c]; s != nil && !s.gone {
+				in = append(in, c)
+			}
+		}
+	}
+	sh.mu.Unlock()
+	for _, c := range in {
 		c.drop(code)
 	}
 }

@@ -15,6 +15,7 @@ const (
 	CloseSlowConsumer  = 4000 // the connection's queue overflowed
 	CloseFlood         = 4001 // too many messages, persistently
 	CloseAccountClosed = 4003 // suspended or signed out everywhere
+	CloseRemoved       = 4004 // a host removed the person from a live session
 )
 
 // Options configure a Hub. Zero values take the defaults shown.

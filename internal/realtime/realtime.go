@@ -55,6 +55,20 @@ type Hooks interface {
 	Snapshot(ctx context.Context, p *insieme.Principal, room string) (json.RawMessage, error)
 }
 
+// PresenceHooks is optional: when Options.Hooks also implements it, the hub tells the
+// feature who is in which room. Joined is called when a connection's subscription to a room
+// becomes active (its "subscribed" answer was queued), Left when that subscription ends
+// (unsubscribe, subscribing again, the connection closing for any reason, hub shutdown):
+// exactly once each, Left after its Joined, from the connection's own goroutine, never under a
+// hub lock. p is the principal the connection had when it subscribed (nil for anonymous) and
+// Left gets the same one: a connection is one person (auth as someone else is refused). conn
+// is the connection's id. Both must return quickly (update counters, schedule work): they
+// hold up that connection's messages.
+type PresenceHooks interface {
+	Joined(room string, p *insieme.Principal, conn string)
+	Left(room string, p *insieme.Principal, conn string)
+}
+
 // Handler serves one domain message type (e.g. "poll.vote"). Its result is sent back as an
 // "ack" with the message's ref; an error is sent as an "error" with the same ref.
 type Handler func(ctx context.Context, p *insieme.Principal, msg json.RawMessage) (any, error)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/insieme/insieme/internal/insieme"
 )
 
 // shard holds part of the node's rooms. Its mutex guards the rooms map and every room's refs
@@ -32,6 +34,9 @@ type room struct {
 type sub struct {
 	c    *client
 	room *room
+	p    *insieme.Principal // who subscribed, as told to PresenceHooks
+
+	joined bool // PresenceHooks.Joined was called; the reader's own, like client.rooms
 
 	live      bool
 	activated bool // the "subscribed" answer was queued

@@ -36,6 +36,11 @@ func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
 		"live_sessions":  "", // hosts' state; people in it by id (co-hosts, speakers)
 		"join_codes":     "", // codes of sessions and workshops, nobody's
 		"guests":         "", // guests have no account: their name and token go when the session's guests expire
+		"questions":      "questions",
+		"upvotes":        "upvotes",
+		"hands":          "hands",
+		"polls":          "", // hosts' polls, written as staff; final tallies, nobody's ballot
+		"ballots":        "ballots",
 	}
 	e := newEnv(t)
 	names := e.app.PersonalDataNames()
