@@ -31,6 +31,7 @@ type Store interface {
 	insieme.TimelineStore
 	insieme.ModerationStore
 	insieme.LiveStore
+	insieme.MinutesStore
 	insieme.QuestionStore
 	insieme.PollStore
 }
@@ -119,6 +120,7 @@ func New(d Deps) *App {
 	a.personal = a.corePersonalData()
 	a.personal = append(a.personal, a.questionsPersonalData()...)
 	a.personal = append(a.personal, a.pollsPersonalData()...)
+	a.personal = append(a.personal, a.minutesPersonalData())
 	a.catalog.Store(newCatalog())
 	a.markup = markup.New()
 	a.node = newID()[:16]

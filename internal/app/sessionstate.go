@@ -170,5 +170,10 @@ func (a *App) resetParticipantState() {
 // room the session is over.
 func (a *App) sessionEnded(ctx context.Context, s *insieme.LiveSession) {
 	a.closeSessionPolls(ctx, s)
+	if err := a.writeMinutes(ctx, s); err != nil {
+		// The session's record stays in the store (polls, questions, the session's own
+		// agenda runs and turns): the minutes can be written again from it.
+		a.log.Error("minutes not written", "session", s.ID, "err", err)
+	}
 	a.publish(ctx, "session:"+s.ID, map[string]any{"type": "session.ended", "id": s.ID})
 }

@@ -51,12 +51,13 @@ const (
 	colQuestions     = "questions"     // _id: "<session>~<random>"; live sessions' questions
 	colUpvotes       = "upvotes"       // _id: "<question>:<participant>"
 	colHands         = "hands"         // _id: "<session>:<participant>"; raised hands
+	colMinutes       = "minutes"       // _id: the session; its record, people by id
 )
 
 // Collections lists every collection Insieme writes, for backup and restore.
 var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox,
 	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colComments, colCounts, colFollowers, colFollows, colInboxes, colTimelines, colCases, colAudit,
-	colLiveSessions, colJoinCodes, colGuests, colPolls, colBallots, colQuestions, colUpvotes, colHands}
+	colLiveSessions, colJoinCodes, colGuests, colPolls, colBallots, colQuestions, colUpvotes, colHands, colMinutes}
 
 // DB is the store. Reads use a pooled client; writes go through a client of their own, which
 // has one connection on the embedded store because FerretDB loses concurrent updates of one
@@ -135,6 +136,7 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		colQuestions:    {{Keys: bson.D{{Key: "sessionId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}},
 		colUpvotes:      {{Keys: bson.D{{Key: "sessionId", Value: 1}}}, {Keys: bson.D{{Key: "voterId", Value: 1}}}},
 		colHands:        {{Keys: bson.D{{Key: "sessionId", Value: 1}}}, {Keys: bson.D{{Key: "participantId", Value: 1}}}},
+		colMinutes:      {{Keys: bson.D{{Key: "people", Value: 1}}}},
 	}
 	for col, models := range idx {
 		// Create only the missing ones, one at a time: FerretDB v1.24 panics on a

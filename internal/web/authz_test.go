@@ -449,10 +449,28 @@ func matrix() []matrixCase {
 		{"host control over HTTP", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/sessions/" + w.newSession().ID + "/actions", map[string]any{"type": "session.control", "action": "start"}}
 		}, only(200, staff, admin)},
+		{"minutes (before the end: not found)", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/sessions/" + w.newSession().ID + "/minutes.md", nil}
+		}, all(404)},
+		{"printable minutes", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/sessions/" + w.endedSession().ID + "/minutes.html", nil}
+		}, all(200)},
 		{"join by code", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/join", map[string]any{"code": w.newSession().Code, "name": "Ospite"}}
 		}, all(200)},
 	}
+}
+
+// endedSession is a session that ran and ended (its minutes written).
+func (w *world) endedSession() *app.SessionView {
+	w.t.Helper()
+	s := w.newSession()
+	for _, action := range []string{"start", "end"} {
+		if _, err := w.app.ControlSession(context.Background(), w.principal(w.people[staff]), s.ID, app.SessionAction{Action: action}); err != nil {
+			w.t.Fatalf("%s: %v", action, err)
+		}
+	}
+	return s
 }
 
 // newSession schedules a live session in the open forum (by M1's staff).

@@ -39,6 +39,7 @@ func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
 		"questions":      "questions",
 		"upvotes":        "upvotes",
 		"hands":          "hands",
+		"minutes":        "minutes",
 		"polls":          "", // hosts' polls, written as staff; final tallies, nobody's ballot
 		"ballots":        "ballots",
 	}

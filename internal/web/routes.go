@@ -99,6 +99,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/sessions/:id", h(s.session)},
 		{"PATCH", "/api/v1/sessions/:id", h(signedIn, s.updateSession)},
 		{"POST", "/api/v1/sessions/:id/actions", h(s.limitLiveActions(), s.sessionAction)},
+		{"GET", "/api/v1/sessions/:id/minutes.md", h(s.minutesMarkdown)},
+		{"GET", "/api/v1/sessions/:id/minutes.html", h(s.minutesHTML)},
 		{"POST", "/api/v1/join", append(s.limitJoins(), s.join)},
 
 		{"GET", "/ws", h(s.wsUpgrade())},

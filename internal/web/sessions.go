@@ -109,3 +109,31 @@ func (s *Server) join(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(res)
 }
+
+// minutesLang is the language the minutes are asked in: ?lang=, else the interface language
+// the browser prefers among those the minutes have.
+func minutesLang(c *fiber.Ctx) string {
+	if l := c.Query("lang"); l != "" {
+		return l
+	}
+	return c.AcceptsLanguages("it", "en", "fr", "ar")
+}
+
+func (s *Server) minutesMarkdown(c *fiber.Ctx) error {
+	md, err := s.app.MinutesMarkdown(c.UserContext(), principal(c), param(c, "id"), minutesLang(c))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/markdown; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="minutes-`+param(c, "id")+`.md"`)
+	return c.SendString(md)
+}
+
+func (s *Server) minutesHTML(c *fiber.Ctx) error {
+	page, err := s.app.MinutesHTML(c.UserContext(), principal(c), param(c, "id"), minutesLang(c))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Send(page)
+}
