@@ -316,7 +316,7 @@ func (a *App) proposalView(ctx context.Context, p *insieme.Principal, pr *insiem
 	if pr.Place != nil {
 		v.Place = &PlaceView{Name: pr.Place.Name, Lat: pr.Place.Lat, Lng: pr.Place.Lng}
 	}
-	if v.Translations, err = a.translationViews(ctx, pr.ID); err != nil {
+	if v.Translations, err = a.translationViews(ctx, pr); err != nil {
 		return nil, err
 	}
 	if v.CanTranslate, err = a.canTranslate(ctx, p, pr, f); err != nil {
@@ -584,7 +584,7 @@ func (a *App) supportable(ctx context.Context, p *insieme.Principal, id string) 
 // proposalTokens are the search tokens of a proposal: its title and body and every
 // translation, so any language finds it.
 func (a *App) proposalTokens(ctx context.Context, id, title, body string) ([]string, error) {
-	ts, err := a.store.Translations(ctx, id)
+	ts, err := a.store.Translations(ctx, id, nil)
 	if err != nil {
 		return nil, err
 	}

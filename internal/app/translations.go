@@ -25,8 +25,8 @@ type TranslationView struct {
 	UpdatedAt  time.Time  `json:"updatedAt"`
 }
 
-func (a *App) translationViews(ctx context.Context, proposalID string) ([]TranslationView, error) {
-	ts, err := a.store.Translations(ctx, proposalID)
+func (a *App) translationViews(ctx context.Context, pr *insieme.Proposal) ([]TranslationView, error) {
+	ts, err := a.store.Translations(ctx, pr.ID, pr.Translated)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,23 @@ func (a *App) Translate(ctx context.Context, p *insieme.Principal, proposalID st
 	if err != nil {
 		return nil, err
 	}
-	if pr, err = a.store.UpdateProposal(ctx, pr.ID, insieme.ProposalUpdate{Tokens: &tokens}, pr.UpdatedAt); err != nil {
+	translated := []string{in.Language}
+	for _, l := range pr.Translated {
+		if l != in.Language {
+			translated = append(translated, l)
+		}
+	}
+	if pr.Translated == nil { // stored by an earlier version: find out which there are
+		ts, err := a.store.Translations(ctx, pr.ID, nil)
+		if err != nil {
+			return nil, err
+		}
+		translated = translated[:0]
+		for _, t := range ts {
+			translated = append(translated, t.Language)
+		}
+	}
+	if pr, err = a.store.UpdateProposal(ctx, pr.ID, insieme.ProposalUpdate{Tokens: &tokens, Translated: &translated}, pr.UpdatedAt); err != nil {
 		return nil, err
 	}
 	a.catalogPut(ctx, pr)

@@ -51,6 +51,9 @@ type Proposal struct {
 	Comments   int
 	Hidden     bool // hidden pending moderation review
 	Tokens     []string
+	// Translated lists the languages it has translations in; nil when unknown (stored by
+	// an earlier version: every language is looked up).
+	Translated []string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	AnsweredAt *time.Time
@@ -88,6 +91,7 @@ type ProposalUpdate struct {
 	Status     *string
 	Hidden     *bool
 	Tokens     *[]string
+	Translated *[]string
 	AnsweredAt *time.Time
 }
 
@@ -114,7 +118,9 @@ type ProposalStore interface {
 	SetCounts(ctx context.Context, id string, was, now Counts) (bool, error)
 
 	PutTranslation(ctx context.Context, t *Translation) error
-	Translations(ctx context.Context, proposalID string) ([]*Translation, error)
+	// Translations reads a proposal's translations into the given languages (nil: every
+	// language Insieme offers), one look-up by _id each.
+	Translations(ctx context.Context, proposalID string, langs []string) ([]*Translation, error)
 	TranslationsBy(ctx context.Context, accountID string) ([]*Translation, error)
 
 	AddSupport(ctx context.Context, s *Support) error

@@ -31,6 +31,7 @@ type proposalDoc struct {
 	Status     string     `bson:"status"`
 	Hidden     bool       `bson:"hidden"`
 	Tokens     []string   `bson:"tokens"`
+	Translated []string   `bson:"translated"` // absent (nil) in proposals stored by an earlier version
 	CreatedAt  time.Time  `bson:"createdAt"`
 	UpdatedAt  time.Time  `bson:"updatedAt"`
 	AnsweredAt *time.Time `bson:"answeredAt,omitempty"`
@@ -68,7 +69,7 @@ type countsDoc struct {
 func (d *proposalDoc) proposal(c countsDoc) *insieme.Proposal {
 	return &insieme.Proposal{ID: d.ID, ForumID: d.ForumID, AuthorID: d.AuthorID, OrgID: d.OrgID, Title: d.Title,
 		Body: d.Body, BodyHTML: d.BodyHTML, Language: d.Language, Category: d.Category, Place: d.Place.place(),
-		Status: d.Status, Supports: c.Supports, Comments: c.Comments, Hidden: d.Hidden, Tokens: d.Tokens,
+		Status: d.Status, Supports: c.Supports, Comments: c.Comments, Hidden: d.Hidden, Tokens: d.Tokens, Translated: d.Translated,
 		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), AnsweredAt: utcPtr(d.AnsweredAt)}
 }
 
@@ -116,7 +117,7 @@ func (db *DB) CreateProposal(ctx context.Context, p *insieme.Proposal) error {
 	_, err := db.w.Collection(colProposals).InsertOne(ctx, proposalDoc{ID: p.ID, ForumID: p.ForumID, AuthorID: p.AuthorID,
 		OrgID: p.OrgID, Title: p.Title, Body: p.Body, BodyHTML: p.BodyHTML, Language: p.Language, Category: p.Category,
 		Place: newPlaceDoc(p.Place), Status: p.Status, Hidden: p.Hidden,
-		Tokens: p.Tokens, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, AnsweredAt: p.AnsweredAt})
+		Tokens: p.Tokens, Translated: nonNil(p.Translated), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, AnsweredAt: p.AnsweredAt})
 	if err != nil {
 		return fail(err, "proposal")
 	}
@@ -193,6 +194,9 @@ func (db *DB) UpdateProposal(ctx context.Context, id string, upd insieme.Proposa
 	}
 	if upd.Tokens != nil {
 		set["tokens"] = *upd.Tokens
+	}
+	if upd.Translated != nil {
+		set["translated"] = nonNil(*upd.Translated)
 	}
 	if upd.AnsweredAt != nil {
 		set["answeredAt"] = *upd.AnsweredAt
@@ -304,11 +308,14 @@ func (db *DB) PutTranslation(ctx context.Context, t *insieme.Translation) error 
 }
 
 // Translations lists a proposal's translations by language.
-func (db *DB) Translations(ctx context.Context, proposalID string) ([]*insieme.Translation, error) {
-	// One point look-up per offered language ("<proposal>:<lang>"): a filter on proposalId
-	// would scan the whole collection on FerretDB's SQLite backend.
+func (db *DB) Translations(ctx context.Context, proposalID string, langs []string) ([]*insieme.Translation, error) {
+	// One point look-up per language ("<proposal>:<lang>"): a filter on proposalId would scan
+	// the whole collection on FerretDB's SQLite backend.
+	if langs == nil {
+		langs = insieme.Languages
+	}
 	out := []*insieme.Translation{}
-	for _, lang := range insieme.Languages {
+	for _, lang := range langs {
 		var d translationDoc
 		err := db.r.Collection(colTranslations).FindOne(ctx, bson.M{"_id": proposalID + ":" + lang}).Decode(&d)
 		if e := fail(err, "translation"); insieme.ErrorCode(e) == insieme.ENOTFOUND {
@@ -398,4 +405,12 @@ func (db *DB) CountSupports(ctx context.Context, proposalID string) (int, error)
 		return 0, fail(err, "supports")
 	}
 	return int(n), nil
+}
+
+// nonNil stores an empty list as an empty array, so "none" differs from "unknown" (absent).
+func nonNil(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
 }

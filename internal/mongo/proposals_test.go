@@ -38,6 +38,7 @@ func TestProposalRoundTripAndUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.Translated = []string{} // none yet, known: unlike a proposal of an earlier version (nil)
 	if !reflect.DeepEqual(got, p) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", got, p)
 	}
@@ -52,6 +53,7 @@ func TestProposalRoundTripAndUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err = db.Proposal(ctx, "p2")
+	p2.Translated = []string{}
 	if err != nil || !reflect.DeepEqual(got, p2) {
 		t.Fatalf("place without coordinates:\n got %+v\nwant %+v (%v)", got, p2, err)
 	}
@@ -173,9 +175,13 @@ func TestTranslationsUpsert(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := db.Translations(ctx, "p1")
+	got, err := db.Translations(ctx, "p1", nil)
 	if err != nil || len(got) != 2 || !reflect.DeepEqual(got[0], ar) || !reflect.DeepEqual(got[1], zh) {
 		t.Fatalf("translations: %+v %v", got, err)
+	}
+	// Only the languages asked for are looked up.
+	if got, err := db.Translations(ctx, "p1", []string{"zh", "fr"}); err != nil || len(got) != 1 || got[0].Language != "zh" {
+		t.Fatalf("translations into zh, fr: %+v %v", got, err)
 	}
 	// Putting Arabic again replaces it (a person's translation over the machine's).
 	ar2 := &insieme.Translation{ProposalID: "p1", Language: "ar", Title: "مكتب متعدد اللغات", Body: "نص جديد",
@@ -183,11 +189,11 @@ func TestTranslationsUpsert(t *testing.T) {
 	if err := db.PutTranslation(ctx, ar2); err != nil {
 		t.Fatal(err)
 	}
-	got, err = db.Translations(ctx, "p1")
+	got, err = db.Translations(ctx, "p1", nil)
 	if err != nil || len(got) != 2 || !reflect.DeepEqual(got[0], ar2) {
 		t.Fatalf("after replace: %+v %v", got, err)
 	}
-	if none, err := db.Translations(ctx, "p2"); err != nil || len(none) != 0 {
+	if none, err := db.Translations(ctx, "p2", nil); err != nil || len(none) != 0 {
 		t.Fatalf("translations of p2: %v %v", none, err)
 	}
 	by, err := db.TranslationsBy(ctx, "m2")
