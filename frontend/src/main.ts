@@ -2,6 +2,7 @@ import './app.css';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import { startLive } from './lib/connection';
+import { deactivateGuest } from './lib/guest';
 import { loadCatalogue, setLanguage } from './lib/i18n/index.svelte';
 import { pickLanguage } from './lib/i18n/languages';
 import { startRouter } from './lib/router.svelte';
@@ -12,6 +13,7 @@ async function start(): Promise<void> {
   // Ask who is signed in and fetch the likely catalogue at the same time.
   const [user] = await Promise.all([loadSession(), loadCatalogue(pickLanguage()).catch(() => null)]);
   await setLanguage(pickLanguage(user?.language));
+  if (user) deactivateGuest(); // a signed-in person takes part as themselves, never as a guest
   startLive();
   mount(App, { target: document.getElementById('app')! });
 }

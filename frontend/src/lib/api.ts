@@ -53,13 +53,23 @@ export function setUnauthorizedHandler(fn: (() => void) | null): void {
 /** Calls whose 401 means "wrong credentials", not "your session ended". */
 const credentialCalls = new Set(['/auth/login', '/auth/register']);
 
+export interface RequestOptions {
+  /**
+   * A live session's guest token, sent as `Authorization: Bearer` (never in the URL). The server
+   * reads it only when there is no session cookie; a 401 then means the guest's pass, not a
+   * signed-in session, ended.
+   */
+  token?: string | null;
+}
+
 /** request sends one API call and returns the decoded JSON (undefined for 202/204 without body). */
-export async function request<T = unknown>(method: Method, path: string, body?: unknown): Promise<T> {
+export async function request<T = unknown>(method: Method, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
   const init: RequestInit = {
     method,
     credentials: 'same-origin',
     headers: { Accept: 'application/json' },
   };
+  if (opts.token) (init.headers as Record<string, string>).Authorization = `Bearer ${opts.token}`;
   if (body !== undefined) {
     (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -80,7 +90,7 @@ export async function request<T = unknown>(method: Method, path: string, body?: 
     }
   }
   if (!res.ok) {
-    if (res.status === 401 && !credentialCalls.has(path)) onUnauthorized?.();
+    if (res.status === 401 && !credentialCalls.has(path) && !opts.token) onUnauthorized?.();
     const err = (data as { error?: ErrorBody } | undefined)?.error;
     const retry = res.headers.get('Retry-After');
     const retryAfter = retry && /^\d+$/.test(retry) ? Number(retry) : null;
@@ -97,6 +107,16 @@ export const api = {
   patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
   del: <T>(path: string, body?: unknown) => request<T>('DELETE', path, body),
 };
+
+/** asGuest: the same calls with a guest's token (null: as the signed-in person or anonymous). */
+export function asGuest(token: string | null | undefined) {
+  const opts: RequestOptions = { token: token ?? null };
+  return {
+    get: <T>(path: string) => request<T>('GET', path, undefined, opts),
+    post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}, opts),
+    patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body, opts),
+  };
+}
 
 /** asApiError turns anything thrown into an ApiError. */
 export function asApiError(e: unknown): ApiError {

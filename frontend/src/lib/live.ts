@@ -30,6 +30,10 @@ export interface LiveError {
   message?: string;
   room?: string;
   ref?: string;
+  /** as in the HTTP API: field codes, limits, and seconds to wait after `too_many` */
+  fields?: Record<string, string>;
+  limits?: Record<string, number>;
+  retryAfter?: number;
 }
 
 /** Minimal WebSocket surface used here, so tests can pass a fake. */
@@ -394,6 +398,9 @@ export class LiveClient {
           room: typeof msg.room === 'string' ? msg.room : undefined,
           ref: typeof msg.ref === 'string' ? msg.ref : undefined,
         };
+        if (msg.fields && typeof msg.fields === 'object') err.fields = msg.fields as Record<string, string>;
+        if (msg.limits && typeof msg.limits === 'object') err.limits = msg.limits as Record<string, number>;
+        if (typeof msg.retryAfter === 'number') err.retryAfter = msg.retryAfter;
         if (err.ref && this.pendingActions.has(err.ref)) {
           const p = this.pendingActions.get(err.ref)!;
           clearTimeout(p.timer);

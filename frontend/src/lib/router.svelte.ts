@@ -126,6 +126,10 @@ const table: Array<[RegExp, string, string[]]> = [
   [/^\/moderation\/([^/]+)\/?$/, 'moderationCase', ['id']],
   [/^\/admin\/?$/, 'admin', []],
   [/^\/privacy\/?$/, 'privacy', []],
+  [/^\/join\/?$/, 'join', []],
+  [/^\/sessions\/([^/]+)\/?$/, 'sessionLive', ['id']],
+  [/^\/sessions\/([^/]+)\/host\/?$/, 'sessionHost', ['id']],
+  [/^\/sessions\/([^/]+)\/projector\/?$/, 'sessionProjector', ['id']],
 ];
 
 export function match(path: string): Match {

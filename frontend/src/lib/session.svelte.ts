@@ -1,6 +1,7 @@
 // The signed-in person (or null), loaded once at start from GET /api/v1/me.
 import { api, ApiError, setUnauthorizedHandler } from './api';
 import { live } from './connection';
+import { deactivateGuest } from './guest';
 import { lang, setLanguage } from './i18n/index.svelte';
 import type { User } from './types';
 
@@ -25,6 +26,7 @@ export async function loadSession(): Promise<User | null> {
 /** signedIn records a new session (register, login) and adopts the account's language. */
 export async function signedIn(user: User): Promise<void> {
   session.user = user;
+  deactivateGuest(); // from now on this person is themselves, not a session's guest
   if (user.language && user.language !== lang()) await setLanguage(user.language, { remember: true });
   live.reconnect(); // the websocket must see the new session cookie
 }
