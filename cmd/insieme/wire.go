@@ -54,6 +54,12 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		s.close(ctx)
 		return nil, err
 	}
+	if s.embedded != nil {
+		if err := s.embedded.IndexIDs(ctx); err != nil {
+			s.close(ctx)
+			return nil, err
+		}
+	}
 	return s, nil
 }
 

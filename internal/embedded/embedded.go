@@ -26,6 +26,8 @@ type Options struct {
 // Store is a running embedded FerretDB.
 type Store struct {
 	uri    string
+	dir    string // SQLite files; "" on PostgreSQL
+	log    *slog.Logger
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -43,6 +45,7 @@ func Start(ctx context.Context, opts Options) (*Store, error) {
 		Listener: ferretdb.ListenerConfig{TCP: opts.Addr},
 		Logger:   logger.With("component", "ferretdb"),
 	}
+	dir := ""
 	if opts.PostgreSQLURL != "" {
 		conf.Handler = "postgresql"
 		conf.PostgreSQLURL = opts.PostgreSQLURL
@@ -50,7 +53,8 @@ func Start(ctx context.Context, opts Options) (*Store, error) {
 		if opts.DataDir == "" {
 			return nil, errors.New("embedded store: a data folder is needed")
 		}
-		dir, err := filepath.Abs(opts.DataDir)
+		var err error
+		dir, err = filepath.Abs(opts.DataDir)
 		if err != nil {
 			return nil, fmt.Errorf("embedded store: %w", err)
 		}
@@ -72,11 +76,19 @@ func Start(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Store{uri: f.MongoDBURI(), cancel: cancel, done: make(chan struct{})}
+	s := &Store{uri: f.MongoDBURI(), dir: dir, log: logger, cancel: cancel, done: make(chan struct{})}
+	indexed := make(chan struct{})
 	go func() {
 		defer close(s.done)
 		if err := f.Run(runCtx); err != nil {
 			logger.Error("embedded store stopped", "err", err)
+		}
+		<-indexed
+	}()
+	go func() {
+		defer close(indexed)
+		if dir != "" {
+			s.indexLoop(runCtx)
 		}
 	}()
 	return s, nil

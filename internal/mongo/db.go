@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -113,6 +114,18 @@ func (db *DB) Close(ctx context.Context) error {
 // version to the current layout (see migrate.go). On FerretDB's SQLite backend indexes only
 // enforce uniqueness; reads that must be fast go by _id.
 func (db *DB) EnsureIndexes(ctx context.Context) error {
+	// Every collection exists from the start (the embedded store indexes _id per table).
+	names, err := db.w.ListCollectionNames(ctx, bson.M{})
+	if err != nil {
+		return fmt.Errorf("store: collections: %w", err)
+	}
+	for _, col := range append(slices.Clone(Collections), colMeta) {
+		if !slices.Contains(names, col) {
+			if err := db.w.CreateCollection(ctx, col); err != nil && !isNamespaceExists(err) {
+				return fmt.Errorf("store: create %s: %w", col, err)
+			}
+		}
+	}
 	idx := map[string][]mongo.IndexModel{
 		colSessions:    {{Keys: bson.D{{Key: "accountId", Value: 1}}}},
 		colTokens:      {{Keys: bson.D{{Key: "accountId", Value: 1}}}},
@@ -250,3 +263,9 @@ func (db *DB) IsFerretDB(ctx context.Context) (bool, error) {
 
 // Raw is the underlying database, for tests that write what an older version stored.
 func (db *DB) Raw() *mongo.Database { return db.w }
+
+// isNamespaceExists says a collection was created meanwhile (another node at the same time).
+func isNamespaceExists(err error) bool {
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && ce.Code == 48
+}

@@ -36,8 +36,10 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err := m.run(ctx, db); err != nil {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
+		// Nodes starting together run a migration side by side (each is idempotent); the
+		// upserts recording it collide on _id, and the loser's duplicate key means it is done.
 		if _, err := db.w.Collection(colMeta).UpdateOne(ctx, bson.M{"_id": m.name},
-			bson.M{"$set": bson.M{"at": time.Now().UTC()}}, options.UpdateOne().SetUpsert(true)); err != nil {
+			bson.M{"$set": bson.M{"at": time.Now().UTC()}}, options.UpdateOne().SetUpsert(true)); err != nil && !mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
 	}

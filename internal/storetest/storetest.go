@@ -79,6 +79,11 @@ func (s *Server) DB(t testing.TB) *mongo.DB {
 	if err := db.EnsureIndexes(ctx); err != nil {
 		t.Fatalf("indexes: %v", err)
 	}
+	if s.embedded != nil {
+		if err := s.embedded.IndexIDs(ctx); err != nil {
+			t.Fatalf("indexes: %v", err)
+		}
+	}
 	t.Cleanup(func() {
 		_ = db.Drop(context.Background())
 		_ = db.Close(context.Background())
