@@ -66,28 +66,29 @@ type Deps struct {
 
 // App is the use-case layer.
 type App struct {
-	store       Store
-	live        Live
-	mail        MailSender
-	clock       insieme.Clock
-	log         *slog.Logger
-	baseURL     string
-	sessionTTL  time.Duration
-	hasher      *PasswordHasher
-	dummyHash   string // verified against when an email is unknown, so timing does not tell
-	personal    []PersonalData
-	catalog     atomic.Pointer[catalog.Catalog] // the per-node read model of proposals
-	tasks       sync.WaitGroup                  // background work started by requests (Wait drains it)
-	markup      *markup.Renderer
-	names       names         // cached names for list pages
-	threads     threadCache   // recently read comment threads
-	openData    openDataCache // recently built open-data exports, per forum
-	locks       keyLocks      // per-key read-modify-write on this node
-	repairAfter time.Duration
-	rooms       liveRooms // this node's copy of live sessions' state
-	parts       liveParts // this node's copy of sessions' questions, upvotes and hands
-	polls       livePolls // this node's copy of sessions' polls and their running counts
-	repairs     repairs   // proposals waiting for a recount
+	store        Store
+	live         Live
+	mail         MailSender
+	clock        insieme.Clock
+	log          *slog.Logger
+	baseURL      string
+	sessionTTL   time.Duration
+	hasher       *PasswordHasher
+	dummyHash    string // verified against when an email is unknown, so timing does not tell
+	personal     []PersonalData
+	catalog      atomic.Pointer[catalog.Catalog] // the per-node read model of proposals
+	tasks        sync.WaitGroup                  // background work started by requests (Wait drains it)
+	markup       *markup.Renderer
+	names        names         // cached names for list pages
+	threads      threadCache   // recently read comment threads
+	openData     openDataCache // recently built open-data exports, per forum
+	locks        keyLocks      // per-key read-modify-write on this node
+	repairAfter  time.Duration
+	rooms        liveRooms // this node's copy of live sessions' state
+	minutesKnown knownMinutes
+	parts        liveParts // this node's copy of sessions' questions, upvotes and hands
+	polls        livePolls // this node's copy of sessions' polls and their running counts
+	repairs      repairs   // proposals waiting for a recount
 
 	node     string           // this process's id among the nodes (random per process)
 	presence *presenceTracker // who is connected to live sessions, on every node

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/insieme/insieme/internal/insieme"
@@ -369,4 +370,31 @@ func (a *App) minutesPersonalData() PersonalData {
 		}
 		return out, err
 	}}
+}
+
+// hasMinutes says whether a session's minutes were written (a look-up by _id, remembered
+// once they exist: they are never removed).
+func (a *App) hasMinutes(ctx context.Context, sessionID string) bool {
+	a.minutesKnown.mu.Lock()
+	known := a.minutesKnown.ids[sessionID]
+	a.minutesKnown.mu.Unlock()
+	if known {
+		return true
+	}
+	if _, err := a.store.Minutes(ctx, sessionID); err != nil {
+		return false
+	}
+	a.minutesKnown.mu.Lock()
+	if a.minutesKnown.ids == nil || len(a.minutesKnown.ids) >= maxLiveRooms {
+		a.minutesKnown.ids = map[string]bool{}
+	}
+	a.minutesKnown.ids[sessionID] = true
+	a.minutesKnown.mu.Unlock()
+	return true
+}
+
+// knownMinutes remembers the sessions whose minutes exist.
+type knownMinutes struct {
+	mu  sync.Mutex
+	ids map[string]bool
 }

@@ -301,7 +301,7 @@ func (a *App) sessionView(ctx context.Context, p *insieme.Principal, s *insieme.
 	v := &SessionView{ID: s.ID, ForumID: s.ForumID, Title: s.Title, ScheduledAt: s.ScheduledAt, Mode: s.Mode, Place: s.Place,
 		StreamURL: s.StreamURL, Status: s.Status, Agenda: []AgendaItemView{}, Current: s.Current, GuestsMayAsk: s.GuestsMayAsk,
 		PreModerate: s.PreModerate, StartedAt: s.StartedAt, EndedAt: s.EndedAt, Host: host, Version: s.Version,
-		ServerTime: a.Now(), HasMinutes: s.Status == insieme.SessionEnded}
+		ServerTime: a.Now(), HasMinutes: s.Status == insieme.SessionEnded && a.hasMinutes(ctx, s.ID)}
 	if host {
 		v.Code = s.Code
 		for _, id := range s.CoHosts {
@@ -382,6 +382,7 @@ func (a *App) UpdateSession(ctx context.Context, p *insieme.Principal, id string
 	if err != nil {
 		return nil, err
 	}
+	a.publish(ctx, "forum:"+s.ForumID, map[string]any{"type": "session.updated", "id": s.ID})
 	return a.sessionView(ctx, p, s, true)
 }
 
@@ -497,6 +498,9 @@ func (a *App) ControlSession(ctx context.Context, p *insieme.Principal, id strin
 	})
 	if err != nil {
 		return nil, err
+	}
+	if in.Action == "start" || in.Action == "end" {
+		a.publish(ctx, "forum:"+s.ForumID, map[string]any{"type": "session.updated", "id": s.ID})
 	}
 	if endedCode != "" {
 		// The code stops working when the session ends; the session's guests are done too.

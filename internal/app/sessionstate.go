@@ -174,6 +174,10 @@ func (a *App) sessionEnded(ctx context.Context, s *insieme.LiveSession) {
 		// The session's record stays in the store (polls, questions, the session's own
 		// agenda runs and turns): the minutes can be written again from it.
 		a.log.Error("minutes not written", "session", s.ID, "err", err)
+	} else if pub, err := a.sessionView(ctx, nil, s, false); err == nil {
+		// Now with its minutes: the pages show their links.
+		a.publish(ctx, "session:"+s.ID, map[string]any{"type": "session.state", "session": pub})
+		a.publish(ctx, "forum:"+s.ForumID, map[string]any{"type": "session.updated", "id": s.ID})
 	}
 	a.publish(ctx, "session:"+s.ID, map[string]any{"type": "session.ended", "id": s.ID})
 }

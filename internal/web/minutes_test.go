@@ -59,7 +59,17 @@ func TestMinutesRecordTheSession(t *testing.T) {
 	if r := se.do("GET", "/api/v1/sessions/"+se.session.ID+"/minutes.md", "", nil); r.status != 404 {
 		t.Fatalf("minutes before the end: %d", r.status)
 	}
+	var before app.SessionView
+	se.do("GET", "/api/v1/sessions/"+se.session.ID, "", nil).json(t, &before)
+	if before.HasMinutes {
+		t.Fatal("a live session says it has minutes")
+	}
 	se.act(host, map[string]any{"type": "session.control", "action": "end"})
+	var after app.SessionView
+	se.do("GET", "/api/v1/sessions/"+se.session.ID, "", nil).json(t, &after)
+	if !after.HasMinutes || after.Status != "ended" {
+		t.Fatalf("after the end: %+v", after)
+	}
 
 	r := se.do("GET", "/api/v1/sessions/"+se.session.ID+"/minutes.md?lang=it", "", nil)
 	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/markdown") {
