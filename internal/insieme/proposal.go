@@ -36,21 +36,21 @@ type Place struct {
 // municipality. Body is markdown; BodyHTML its sanitised rendering. Supports and Comments are
 // counts kept with the proposal.
 type Proposal struct {
-	ID         string
-	ForumID    string
-	AuthorID   string
-	OrgID      string // the association it is posted for; "" for a personal proposal
-	Title      string
-	Body       string
-	BodyHTML   string
-	Language   string
-	Category   string
-	Place      *Place
-	Status     string
-	Supports   int
-	Comments   int
-	Hidden     bool // hidden pending moderation review
-	Tokens     []string
+	ID       string
+	ForumID  string
+	AuthorID string
+	OrgID    string // the association it is posted for; "" for a personal proposal
+	Title    string
+	Body     string
+	BodyHTML string
+	Language string
+	Category string
+	Place    *Place
+	Status   string
+	Supports int
+	Comments int
+	Hidden   bool // hidden pending moderation review
+	Tokens   []string
 	// Translated lists the languages it has translations in; nil when unknown (stored by
 	// an earlier version: every language is looked up).
 	Translated []string

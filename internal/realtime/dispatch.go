@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"unicode/utf8"
 
 	"github.com/insieme/insieme/internal/insieme"
 )
@@ -19,6 +20,7 @@ func (c *client) dispatch(data []byte) {
 		c.enqueue(errorFrame(errMalformed, peekRef(data), ""))
 		return
 	}
+	m.Ref = validRef(m.Ref)
 	switch m.Type {
 	case "auth":
 		c.auth(m)
@@ -43,7 +45,27 @@ func peekRef(data []byte) json.RawMessage {
 	if json.Unmarshal(data, &m) != nil {
 		return nil
 	}
-	return m.Ref
+	return validRef(m.Ref)
+}
+
+// validRef keeps an echoed ref valid UTF-8, as a text frame must be: encoding/json accepts
+// invalid bytes inside strings (the only place they can be in valid JSON) and a RawMessage
+// keeps them, so each becomes U+FFFD, as decoding the string would make it.
+func validRef(ref json.RawMessage) json.RawMessage {
+	if utf8.Valid(ref) {
+		return ref
+	}
+	out := make(json.RawMessage, 0, len(ref)+8)
+	for len(ref) > 0 {
+		r, n := utf8.DecodeRune(ref)
+		if r == utf8.RuneError && n == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, ref[:n]...)
+		}
+		ref = ref[n:]
+	}
+	return out
 }
 
 func (c *client) auth(m inMsg) {

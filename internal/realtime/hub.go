@@ -44,6 +44,10 @@ type Hub struct {
 
 	lmu       sync.RWMutex
 	listeners map[string][]*listening // rooms followed inside the node (Listen)
+	// lresetMu serialises resets of every listener after an outage; lastListenersReset is when
+	// the last one ended.
+	lresetMu           sync.Mutex
+	lastListenersReset time.Time
 }
 
 // Stats are a hub's gauges and counters, for metrics.

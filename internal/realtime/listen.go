@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Listener follows a room inside the node (not over a websocket): the app uses one to keep
@@ -56,6 +57,29 @@ func (h *Hub) tellListeners(ev Event) {
 		}
 		x.l.OnEvent(ev)
 	}
+}
+
+// listenerResetWindow: after a broker outage the broker resets its rooms one by one; the
+// first of those resets every listener, and the others within this window do not again.
+const listenerResetWindow = 2 * time.Second
+
+// resetAllListeners resets every room's listeners, unless that was done just now.
+func (h *Hub) resetAllListeners() {
+	h.lresetMu.Lock()
+	defer h.lresetMu.Unlock() // later resets wait for this one: no snapshot before it
+	if time.Since(h.lastListenersReset) < listenerResetWindow {
+		return
+	}
+	h.lmu.RLock()
+	rooms := make([]string, 0, len(h.listeners))
+	for room := range h.listeners {
+		rooms = append(rooms, room)
+	}
+	h.lmu.RUnlock()
+	for _, room := range rooms {
+		h.resetListeners(room)
+	}
+	h.lastListenersReset = time.Now()
 }
 
 // resetListeners tells a room's listeners that events may have been missed.

@@ -173,7 +173,10 @@ func (h *Hub) buffer(s *sub, pe pendingEvent) {
 
 // reset is the broker's reset function: every local client of the room gets a resync.
 func (h *Hub) reset(name string) {
-	h.resetListeners(name)
+	// Every listener first, whichever room the broker names first: a room's snapshot reads
+	// state the listeners keep (the read model, live sessions' copies), which must be read
+	// again from the store before any client takes a snapshot.
+	h.resetAllListeners()
 	sh := h.shardFor(name)
 	sh.mu.Lock()
 	r := sh.rooms[name]
