@@ -139,6 +139,99 @@ func TestWebsocketAuthorisationMatrix(t *testing.T) {
 		{"unsubscribe", func(string) map[string]any { return map[string]any{"type": "unsubscribe", "room": "org:" + a.ID} }, everyone("unsubscribed")},
 		{"unknown type", func(string) map[string]any { return map[string]any{"type": "no.such.action", "ref": "x"} }, everyone("error:invalid")},
 	}
+	// Live sessions: a session of M1's open forum, started, with a guest who joined by code,
+	// a question waiting for approval and a draft poll. Host actions are for the forum's
+	// municipality staff and admins; guests and other accounts are refused.
+	var forum, session struct{ ID, Code string }
+	if st := adminC.call("POST", "/api/v1/forums", map[string]any{"municipalityId": m1.ID, "title": map[string]string{"it": "F"},
+		"status": "open", "languages": []string{"it"}}, &forum); st != 201 {
+		t.Fatalf("forum: %d", st)
+	}
+	if st := people["staff"].call("POST", "/api/v1/forums/"+forum.ID+"/sessions", map[string]any{"title": map[string]string{"it": "Dal vivo"},
+		"scheduledAt": "2026-12-01T18:00:00Z", "guestsMayAsk": true}, &session); st != 201 {
+		t.Fatalf("session: %d", st)
+	}
+	people["staff"].call("POST", "/api/v1/sessions/"+session.ID+"/actions", map[string]any{"type": "session.control", "action": "start"}, nil)
+	var joined struct{ Token string }
+	if st := newClient(t, n.base).call("POST", "/api/v1/join", map[string]any{"code": session.Code, "name": "Ospite"}, &joined); st != 200 {
+		t.Fatalf("join: %d", st)
+	}
+	roles = append(roles, "guest")
+	liveConnect := func(role string) *live {
+		if role != "guest" {
+			return connect(role)
+		}
+		l := connect("anonymous")
+		l.send(map[string]any{"type": "auth", "token": joined.Token})
+		l.next("authed")
+		return l
+	}
+	var pending struct{ ID string }
+	people["participant"].call("POST", "/api/v1/sessions/"+session.ID+"/actions", map[string]any{"type": "question.ask", "text": "Quando?"}, &pending)
+	var draft struct{ ID string }
+	people["staff"].call("POST", "/api/v1/sessions/"+session.ID+"/actions", map[string]any{"type": "poll.create", "poll": map[string]any{"kind": "scale",
+		"title": map[string]string{"it": "Quanto?"}, "guestsMayVote": true, "showResults": "live"}}, &draft)
+	hostOnly := func() map[string]string {
+		m := everyone("error:forbidden")
+		m["anonymous"], m["suspended"] = "error:unauthorized", "error:unauthorized"
+		m["staff"], m["admin"] = "ack", "ack"
+		return m
+	}
+	participants := func() map[string]string {
+		m := everyone("ack")
+		m["anonymous"], m["suspended"] = "error:unauthorized", "error:unauthorized"
+		return m
+	}
+	live := []msgCase{
+		{"subscribe to a live session", func(string) map[string]any { return map[string]any{"type": "subscribe", "room": "session:" + session.ID} },
+			func() map[string]string {
+				m := everyone("subscribed")
+				m["anonymous"], m["suspended"] = "error:unauthorized", "error:unauthorized"
+				return m
+			}()},
+		{"subscribe to its hosts' room", func(string) map[string]any { return map[string]any{"type": "subscribe", "room": "session-host:" + session.ID} },
+			func() map[string]string {
+				m := hostOnly()
+				m["staff"], m["admin"] = "subscribed", "subscribed"
+				return m
+			}()},
+		{"host control", func(string) map[string]any {
+			return map[string]any{"type": "session.control", "session": session.ID, "action": "start", "ref": "c"}
+		}, hostOnly()},
+		{"prepare a poll", func(string) map[string]any {
+			return map[string]any{"type": "poll.create", "session": session.ID, "ref": "p", "poll": map[string]any{"kind": "scale",
+				"title": map[string]string{"it": "Quanto?"}, "guestsMayVote": true, "showResults": "live"}}
+		}, hostOnly()},
+		{"moderate a question", func(string) map[string]any {
+			return map[string]any{"type": "question.moderate", "session": session.ID, "question": pending.ID, "status": "approved", "ref": "q"}
+		}, hostOnly()},
+		{"end a turn", func(string) map[string]any { return map[string]any{"type": "floor.end", "session": session.ID, "ref": "f"} }, hostOnly()},
+		{"raise a hand", func(string) map[string]any { return map[string]any{"type": "hand.raise", "session": session.ID, "ref": "h"} }, participants()},
+		{"vote in a draft poll", func(string) map[string]any {
+			return map[string]any{"type": "poll.vote", "session": session.ID, "poll": draft.ID, "scale": 3, "ref": "v"}
+		}, func() map[string]string {
+			m := everyone("error:conflict")
+			m["anonymous"], m["suspended"] = "error:unauthorized", "error:unauthorized"
+			return m
+		}()},
+	}
+	for _, c := range live {
+		for _, r := range roles {
+			l := liveConnect(r)
+			l.send(c.msg(r))
+			got := l.next("ack", "subscribed", "error")
+			answer, _ := got["type"].(string)
+			if answer == "error" {
+				answer += ":" + got["code"].(string)
+			}
+			if answer != c.expect[r] {
+				t.Errorf("%s as %s: got %s (%v), want %s", c.name, r, answer, got, c.expect[r])
+			}
+			l.conn.Close()
+		}
+	}
+	roles = roles[:len(roles)-1]
+
 	for _, c := range cases {
 		for _, r := range roles {
 			l := connect(r)
