@@ -471,11 +471,12 @@ func (a *App) UpdateProposal(ctx context.Context, p *insieme.Principal, id strin
 		if in.Body != nil {
 			body = *in.Body
 		}
-		tokens, err := a.proposalTokens(ctx, pr.ID, title, body)
+		defer a.locks.lock("translations:" + pr.ID)() // see Translate
+		tokens, translated, err := a.proposalTokens(ctx, pr.ID, title, body)
 		if err != nil {
 			return nil, err
 		}
-		upd.Tokens = &tokens
+		upd.Tokens, upd.Translated = &tokens, &translated
 	}
 	if withdraw {
 		if err := a.store.AppendTimeline(ctx, pr.ID, insieme.TimelineEntry{ID: newID(), Kind: insieme.EntryStatus,
@@ -582,15 +583,23 @@ func (a *App) supportable(ctx context.Context, p *insieme.Principal, id string) 
 }
 
 // proposalTokens are the search tokens of a proposal: its title and body and every
-// translation, so any language finds it.
-func (a *App) proposalTokens(ctx context.Context, id, title, body string) ([]string, error) {
+// translation, so any language finds it; and the languages it has translations in.
+// just is a translation this request stored: included even if the read connection does not
+// show it yet.
+func (a *App) proposalTokens(ctx context.Context, id, title, body string, just ...*insieme.Translation) ([]string, []string, error) {
 	ts, err := a.store.Translations(ctx, id, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	for _, j := range just {
+		ts = slices.DeleteFunc(ts, func(t *insieme.Translation) bool { return t.Language == j.Language })
+		ts = append(ts, j)
 	}
 	texts := []string{title, body}
+	langs := []string{}
 	for _, t := range ts {
 		texts = append(texts, t.Title, t.Body)
+		langs = append(langs, t.Language)
 	}
-	return search.Tokens(strings.Join(texts, "\n")), nil
+	return search.Tokens(strings.Join(texts, "\n")), langs, nil
 }

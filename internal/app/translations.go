@@ -95,32 +95,20 @@ func (a *App) Translate(ctx context.Context, p *insieme.Principal, proposalID st
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	// One translation of a proposal at a time on this node: each rewrites the proposal's
+	// search tokens and its list of languages from every stored translation.
+	defer a.locks.lock("translations:" + pr.ID)()
 	now := a.Now()
 	t := &insieme.Translation{ProposalID: pr.ID, Language: in.Language, Title: title, Body: body, BodyHTML: a.markup.Markdown(body),
 		TranslatorID: p.AccountID, CreatedAt: now, UpdatedAt: now}
 	if err := a.store.PutTranslation(ctx, t); err != nil {
 		return nil, err
 	}
-	// Search covers the original and every translation.
-	tokens, err := a.proposalTokens(ctx, pr.ID, pr.Title, pr.Body)
+	// Search covers the original and every translation; the languages listed are those
+	// stored (read again: a translation made meanwhile on another node counts too).
+	tokens, translated, err := a.proposalTokens(ctx, pr.ID, pr.Title, pr.Body, t)
 	if err != nil {
 		return nil, err
-	}
-	translated := []string{in.Language}
-	for _, l := range pr.Translated {
-		if l != in.Language {
-			translated = append(translated, l)
-		}
-	}
-	if pr.Translated == nil { // stored by an earlier version: find out which there are
-		ts, err := a.store.Translations(ctx, pr.ID, nil)
-		if err != nil {
-			return nil, err
-		}
-		translated = translated[:0]
-		for _, t := range ts {
-			translated = append(translated, t.Language)
-		}
 	}
 	if pr, err = a.store.UpdateProposal(ctx, pr.ID, insieme.ProposalUpdate{Tokens: &tokens, Translated: &translated}, pr.UpdatedAt); err != nil {
 		return nil, err

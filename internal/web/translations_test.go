@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"sync"
 	"testing"
 
 	"github.com/insieme/insieme/internal/app"
@@ -43,5 +44,38 @@ func TestTranslationsByAMediator(t *testing.T) {
 	fe.do("GET", "/api/v1/forums/"+fe.forum+"/mediators", fe.admin.secret, nil).json(t, &ms)
 	if len(ms) != 1 || ms[0].DisplayName != "Mediatrice" {
 		t.Fatalf("mediators: %+v", ms)
+	}
+}
+
+// Translations into several languages posted at once all stay listed (each rewrites the
+// proposal's list of languages from the stored translations, one at a time).
+func TestConcurrentTranslationsAllStay(t *testing.T) {
+	fe := newForumEnv(t)
+	v := fe.post("Una piazza", "Per incontrarsi.", "it")
+	langs := []string{"fr", "ar", "en", "sq", "ro", "uk"}
+	var wg sync.WaitGroup
+	for _, l := range langs {
+		wg.Add(1)
+		go func(l string) {
+			defer wg.Done()
+			if r := fe.do("POST", "/api/v1/proposals/"+v.ID+"/translations", fe.member.secret,
+				map[string]any{"language": l, "title": "Titolo " + l, "body": "Testo " + l}); r.status != 201 && r.status != 200 {
+				t.Errorf("%s: %d %s", l, r.status, r.body)
+			}
+		}(l)
+	}
+	wg.Wait()
+	var got app.ProposalView
+	fe.do("GET", "/api/v1/proposals/"+v.ID, "", nil).json(t, &got)
+	if len(got.Translations) != len(langs) {
+		t.Fatalf("%d translations shown, want %d: %+v", len(got.Translations), len(langs), got.Translations)
+	}
+	// Each is found by search too.
+	for _, l := range langs {
+		var page app.ProposalPage
+		fe.do("GET", "/api/v1/forums/"+fe.forum+"/proposals?q=titolo+"+l, "", nil).json(t, &page)
+		if len(page.Items) != 1 {
+			t.Errorf("search for the %s translation: %d results", l, len(page.Items))
+		}
 	}
 }
