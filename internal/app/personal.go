@@ -157,7 +157,17 @@ func (a *App) corePersonalData() []PersonalData {
 			}
 			return ids, err
 		}, Erase: func(ctx context.Context, acct *insieme.Account) error {
-			return a.store.UnfollowAll(ctx, acct.ID)
+			ids, err := a.store.Following(ctx, acct.ID)
+			if err != nil {
+				return err
+			}
+			if err := a.store.UnfollowAll(ctx, acct.ID); err != nil {
+				return err
+			}
+			for _, id := range ids { // a repair running meanwhile must not keep them following
+				a.scheduleRepair(ctx, id)
+			}
+			return nil
 		}},
 		{Name: "notifications", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
 			in, err := a.store.Inbox(ctx, acct.ID)

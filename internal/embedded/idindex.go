@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -29,6 +30,9 @@ func indexIDPaths(ctx context.Context, dir string) error {
 	}
 	for _, f := range files {
 		if err := indexFile(ctx, f); err != nil {
+			if _, statErr := os.Stat(f); os.IsNotExist(statErr) {
+				continue // the database was dropped meanwhile
+			}
 			return fmt.Errorf("embedded store: indexing %s: %w", filepath.Base(f), err)
 		}
 	}
@@ -38,12 +42,17 @@ func indexIDPaths(ctx context.Context, dir string) error {
 func indexFile(ctx context.Context, path string) error {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("mode", "rw") // never create a file: a dropped database stays dropped
 	db, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
+	var known int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_ferretdb_collections'`).Scan(&known); err != nil || known == 0 {
+		return err // not (yet) a FerretDB database: nothing to index
+	}
 	rows, err := db.QueryContext(ctx, `SELECT t.table_name FROM _ferretdb_collections t
 		WHERE NOT EXISTS (SELECT 1 FROM sqlite_master m WHERE m.type = 'index' AND m.name = t.table_name || '__id_path')`)
 	if err != nil {

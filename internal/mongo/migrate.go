@@ -21,6 +21,8 @@ var migrations = []struct {
 	{"counts-apart-v1", migrateCounts},
 	{"comment-documents-v1", migrateComments},
 	{"follow-documents-v1", migrateFollows},
+	{"comment-revisions-v1", migrateRevisions},
+	{"counts-recount-v1", migrateRecount},
 }
 
 // migrate runs the migrations not yet recorded.
@@ -33,7 +35,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		if !errors.Is(err, mongo.ErrNoDocuments) {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
-		if err := m.run(ctx, db); err != nil {
+		// Nodes starting together may run a step side by side: a duplicate key means the
+		// other got there first.
+		if err := m.run(ctx, db); err != nil && !mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
 		// Nodes starting together run a migration side by side (each is idempotent); the
@@ -121,4 +125,68 @@ func insertMissing(ctx context.Context, c *mongo.Collection, docs []any) error {
 		return nil
 	}
 	return err
+}
+
+// migrateRevisions gives comment documents written before revisions existed revision 0, and
+// makes each agree with the thread's copy (the thread was the truth then).
+func migrateRevisions(ctx context.Context, db *DB) error {
+	if _, err := db.w.Collection(colComments).UpdateMany(ctx, bson.M{"rev": bson.M{"$exists": false}}, bson.M{"$set": bson.M{"rev": 0}}); err != nil {
+		return err
+	}
+	var threads []threadDoc
+	if err := findAll(ctx, db.w.Collection(colThreads), bson.M{}, &threads); err != nil {
+		return err
+	}
+	for _, t := range threads {
+		for _, c := range t.Comments {
+			if _, err := db.w.Collection(colComments).ReplaceOne(ctx, bson.M{"_id": c.ID, "rev": bson.M{"$lte": c.Rev}},
+				commentRecord{ID: c.ID, ProposalID: t.ID, ForumID: t.ForumID, Comment: c}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// migrateRecount writes every proposal's counts from its supports and its thread: stores
+// written while counts were moving apart could hold counts that missed earlier increments.
+func migrateRecount(ctx context.Context, db *DB) error {
+	cur, err := db.w.Collection(colSupports).Aggregate(ctx, mongo.Pipeline{
+		{{Key: "$group", Value: bson.M{"_id": "$proposalId", "n": bson.M{"$sum": 1}}}},
+	})
+	if err != nil {
+		return err
+	}
+	var groups []struct {
+		ID string `bson:"_id"`
+		N  int    `bson:"n"`
+	}
+	if err := cur.All(ctx, &groups); err != nil {
+		return err
+	}
+	supports := map[string]int{}
+	for _, g := range groups {
+		supports[g.ID] = g.N
+	}
+	var threads []threadDoc
+	if err := findAll(ctx, db.w.Collection(colThreads), bson.M{}, &threads); err != nil {
+		return err
+	}
+	comments := map[string]int{}
+	for _, t := range threads {
+		comments[t.ID] = len(t.thread().Comments)
+	}
+	var ids []struct {
+		ID string `bson:"_id"`
+	}
+	if err := findAll(ctx, db.w.Collection(colProposals), bson.M{}, &ids, options.Find().SetProjection(bson.M{"_id": 1})); err != nil {
+		return err
+	}
+	for _, p := range ids {
+		if _, err := db.w.Collection(colCounts).UpdateOne(ctx, bson.M{"_id": p.ID},
+			bson.M{"$set": bson.M{"supports": supports[p.ID], "comments": comments[p.ID]}}, options.UpdateOne().SetUpsert(true)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

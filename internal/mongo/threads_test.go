@@ -177,6 +177,11 @@ func TestOlderStoresAreMigrated(t *testing.T) {
 	if _, err := raw.Collection("followers").InsertOne(ctx, bson.M{"_id": "old", "followers": bson.A{"u", "v"}}); err != nil {
 		t.Fatal(err)
 	}
+	for _, a := range []string{"a", "b", "c", "d"} { // the supports the kept count stood for
+		if _, err := raw.Collection("supports").InsertOne(ctx, bson.M{"_id": "old:" + a, "proposalId": "old", "forumId": "f", "accountId": a, "createdAt": now}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := raw.Collection("meta").DeleteMany(ctx, bson.M{}); err != nil { // as an older version left it
 		t.Fatal(err)
 	}
