@@ -183,13 +183,17 @@ func TestWebsocketAuthorisationMatrix(t *testing.T) {
 		return m
 	}
 	live := []msgCase{
-		{"subscribe to a live session", func(string) map[string]any { return map[string]any{"type": "subscribe", "room": "session:" + session.ID} },
+		{"subscribe to a live session", func(string) map[string]any {
+			return map[string]any{"type": "subscribe", "room": "session:" + session.ID}
+		},
 			func() map[string]string {
 				m := everyone("subscribed")
 				m["anonymous"], m["suspended"] = "error:unauthorized", "error:unauthorized"
 				return m
 			}()},
-		{"subscribe to its hosts' room", func(string) map[string]any { return map[string]any{"type": "subscribe", "room": "session-host:" + session.ID} },
+		{"subscribe to its hosts' room", func(string) map[string]any {
+			return map[string]any{"type": "subscribe", "room": "session-host:" + session.ID}
+		},
 			func() map[string]string {
 				m := hostOnly()
 				m["staff"], m["admin"] = "subscribed", "subscribed"
@@ -205,8 +209,12 @@ func TestWebsocketAuthorisationMatrix(t *testing.T) {
 		{"moderate a question", func(string) map[string]any {
 			return map[string]any{"type": "question.moderate", "session": session.ID, "question": pending.ID, "status": "approved", "ref": "q"}
 		}, hostOnly()},
-		{"end a turn", func(string) map[string]any { return map[string]any{"type": "floor.end", "session": session.ID, "ref": "f"} }, hostOnly()},
-		{"raise a hand", func(string) map[string]any { return map[string]any{"type": "hand.raise", "session": session.ID, "ref": "h"} }, participants()},
+		{"end a turn", func(string) map[string]any {
+			return map[string]any{"type": "floor.end", "session": session.ID, "ref": "f"}
+		}, hostOnly()},
+		{"raise a hand", func(string) map[string]any {
+			return map[string]any{"type": "hand.raise", "session": session.ID, "ref": "h"}
+		}, participants()},
 		{"vote in a draft poll", func(string) map[string]any {
 			return map[string]any{"type": "poll.vote", "session": session.ID, "poll": draft.ID, "scale": 3, "ref": "v"}
 		}, func() map[string]string {
