@@ -171,7 +171,7 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	if err != nil {
 		return nil, err
 	}
-	a.catalogCounts(ctx, counted, true)
+	a.catalogCounts(ctx, counted, appended.Version)
 	a.scheduleRepair(ctx, pr.ID)
 	public, err := a.commentView(ctx, nil, &c, false, map[string]PersonView{})
 	if err != nil {

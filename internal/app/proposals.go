@@ -109,6 +109,9 @@ const CatalogRoom = "system:catalog"
 type catalogEvent struct {
 	ID     string `json:"id"`
 	Thread bool   `json:"thread,omitempty"`
+	// Version is the thread's version after the change (0 when unknown): a node reads the
+	// thread again until it has at least that one.
+	Version int64 `json:"version,omitempty"`
 }
 
 func (a *App) cat() *catalog.Catalog { return a.catalog.Load() }
@@ -121,9 +124,10 @@ func (a *App) catalogPut(ctx context.Context, pr *insieme.Proposal) {
 
 // catalogCounts updates a proposal's counts here at once and tells every node (and whether
 // its thread changed with them).
-func (a *App) catalogCounts(ctx context.Context, pr *insieme.Proposal, thread bool) {
+// threadVersion is the thread's version when the change added to it, 0 when it did not.
+func (a *App) catalogCounts(ctx context.Context, pr *insieme.Proposal, threadVersion int64) {
 	a.cat().SetCounts(pr.ID, pr.Supports, pr.Comments)
-	a.publish(ctx, CatalogRoom, catalogEvent{ID: pr.ID, Thread: thread})
+	a.publish(ctx, CatalogRoom, catalogEvent{ID: pr.ID, Thread: threadVersion > 0, Version: threadVersion})
 }
 
 // ApplyCatalogEvent refreshes one proposal of the read model from the store. A node re-reads
@@ -136,7 +140,7 @@ func (a *App) ApplyCatalogEvent(ctx context.Context, data []byte) {
 		return
 	}
 	if ev.Thread {
-		a.threads.drop(ev.ID)
+		a.refreshThread(ctx, ev.ID, ev.Version)
 	}
 	a.loadMu.Lock()
 	if a.loading {
@@ -559,7 +563,7 @@ func (a *App) countSupport(ctx context.Context, id string, f *insieme.Forum, del
 	if err != nil {
 		return nil, err
 	}
-	a.catalogCounts(ctx, pr, false)
+	a.catalogCounts(ctx, pr, 0)
 	a.publishCounts(ctx, pr)
 	a.scheduleRepair(ctx, pr.ID)
 	return &SupportResult{Supported: supported, Supports: pr.Supports}, nil

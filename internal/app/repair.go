@@ -89,7 +89,11 @@ func (a *App) Repair(ctx context.Context, proposalID string) error {
 		return err
 	}
 	pr.Supports, pr.Comments = supports, len(t.Comments)
-	a.catalogCounts(ctx, pr, changed)
+	threadVersion := int64(0)
+	if changed {
+		threadVersion = t.Version
+	}
+	a.catalogCounts(ctx, pr, threadVersion)
 	a.publishCounts(ctx, pr)
 	return nil
 }

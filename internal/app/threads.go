@@ -21,6 +21,8 @@ type threadCache struct {
 	// least is the version this node knows a thread has reached (it wrote it): an older read
 	// (one that raced the write, or a store connection behind) is neither served nor cached.
 	least map[string]int64
+	// refreshing holds the threads being read again after another node changed them.
+	refreshing map[string]bool
 }
 
 func (c *threadCache) get(id string) (*insieme.Thread, bool) {
@@ -56,6 +58,9 @@ func (c *threadCache) put(t *insieme.Thread) {
 	if t.Version < c.least[t.ProposalID] {
 		return
 	}
+	if old, ok := c.threads[t.ProposalID]; ok && old.Version > t.Version {
+		return // a newer copy is in already
+	}
 	if c.threads == nil {
 		c.threads = map[string]*insieme.Thread{}
 	}
@@ -90,7 +95,7 @@ func (a *App) readThread(ctx context.Context, proposalID string) (*insieme.Threa
 // threadChanged forgets the thread here (this node wrote version v) and tells every node.
 func (a *App) threadChanged(ctx context.Context, proposalID string, v int64) {
 	a.threads.wrote(proposalID, v)
-	a.publish(ctx, CatalogRoom, catalogEvent{ID: proposalID, Thread: true})
+	a.publish(ctx, CatalogRoom, catalogEvent{ID: proposalID, Thread: true, Version: v})
 }
 
 func (c *threadCache) clear() {
@@ -109,4 +114,49 @@ func (a *App) readAtLeast(ctx context.Context, proposalID string) (*insieme.Thre
 		}
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
+}
+
+// refreshThread reads again, in the background, a thread another node changed, keeping the
+// cached copy until the new one is in: decoding a long thread costs ~20 ms, and readers in the
+// meantime see it as it was a moment before (the change reaches their pages as a live event
+// anyway). A thread not cached is left to be read when asked for.
+func (a *App) refreshThread(ctx context.Context, proposalID string, version int64) {
+	if !a.threads.startRefresh(proposalID) {
+		return
+	}
+	a.background(ctx, func(ctx context.Context) {
+		defer a.threads.endRefresh(proposalID)
+		for attempt := 0; ; attempt++ {
+			t, err := a.store.Thread(ctx, proposalID)
+			if err != nil || attempt == 5 {
+				a.threads.drop(proposalID) // read when next asked for
+				return
+			}
+			if t.Version >= version { // a read connection may lag the other node's write
+				a.threads.put(t)
+				return
+			}
+			time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+		}
+	})
+}
+
+// startRefresh says whether a refresh of a cached thread should start now (one at a time).
+func (c *threadCache) startRefresh(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.threads[id]; !ok || c.refreshing[id] {
+		return false
+	}
+	if c.refreshing == nil {
+		c.refreshing = map[string]bool{}
+	}
+	c.refreshing[id] = true
+	return true
+}
+
+func (c *threadCache) endRefresh(id string) {
+	c.mu.Lock()
+	delete(c.refreshing, id)
+	c.mu.Unlock()
 }
