@@ -24,9 +24,9 @@ import (
 // total (the union of every node's participants, by id) goes to the participants as a
 // "presence" event and to the hosts as "presence.list", each at most once a second, from one
 // node only: the node with the smallest id among those with participants (when no node has
-// any, the smallest id among the nodes heard of), whenever its view of the total changed. So
-// two nodes do not publish the same change twice, and a change on any node reaches the
-// clients within about two seconds.
+// any, the smallest id among the nodes heard of), whenever its view of the total changed or
+// it took over from another node. So two nodes do not publish the same change twice, and a
+// change on any node reaches the clients within about two seconds.
 //
 // Hosts connected to the session's room count like anyone. Presence is operational state,
 // timed by the real clock (not the app's, which tests and the development clock move).
@@ -118,7 +118,10 @@ type sessionPresence struct {
 	pubAt     time.Time
 	pubSig    uint64 // last list published to session-host:<id> by this node
 	pubListAt time.Time
-	touched   time.Time
+	// pubFollower: another node published the totals when this node last looked; when this
+	// node takes over, what it published before says nothing of what the clients have now.
+	pubFollower bool
+	touched     time.Time
 
 	// attendance: the peak of the totals this node saw, everyone seen here or listed by others
 	peak         int
@@ -263,6 +266,9 @@ func (t *presenceTracker) apply(sessionID string, np nodePresence) {
 		sp.seen(id, pp.Guest)
 	}
 	sp.viewDirty = true
+	if !t.leader(sp) {
+		sp.pubFollower = true // another node leads now, even if it stops before this node steps
+	}
 	t.ensureLoop()
 }
 
@@ -276,7 +282,7 @@ func (t *presenceTracker) reset() {
 			sp.localChanged = true
 		}
 		sp.viewDirty = true
-		sp.pubCounts, sp.pubSig = PresenceCounts{}, 0
+		sp.pubCounts, sp.pubSig = PresenceCounts{Guests: -1, Accounts: -1}, 0 // whatever the view, publish it again
 	}
 	if len(t.sessions) > 0 {
 		t.ensureLoop()
@@ -331,6 +337,12 @@ func (t *presenceTracker) step(force bool) (more bool) {
 			t.computeView(sp)
 		}
 		lead := t.leader(sp)
+		if lead && sp.pubFollower {
+			// Taking over from another node: the clients have its totals, whatever this node
+			// last published; publish this node's view even if it equals that.
+			sp.pubCounts, sp.pubSig = PresenceCounts{Guests: -1, Accounts: -1}, 0
+		}
+		sp.pubFollower = !lead
 		if lead && sp.view.counts != sp.pubCounts && now.Sub(sp.pubAt) >= presenceCoalesce {
 			pubs = append(pubs, presencePub{"session:" + id, presenceEvent{Type: "presence", PresenceCounts: sp.view.counts}})
 			sp.pubCounts, sp.pubAt = sp.view.counts, now

@@ -247,6 +247,36 @@ func TestPresenceAcrossNodes(t *testing.T) {
 	}
 }
 
+// A node taking over the totals publishes its view even when it equals what it published
+// before another node took over: the clients have the other node's totals now.
+func TestPresenceTakeoverRepublishes(t *testing.T) {
+	nodes := newPresenceNodes(t, "aaa", "bbb")
+	a, b := nodes[0], nodes[1]
+	watcher, guest := accountP("a1", "Bo"), guestP("g1", "Amina")
+	b.tr.joined("s1", watcher)
+	b.tr.step(false)
+	a.tr.step(false)
+	expectPubs(t, b, "session:s1 presence 0/1", "session-host:s1 presence.list 0/1 Bo")
+	expectPubs(t, a)
+
+	// A guest joins a, the smaller node with participants: a publishes the totals.
+	a.advance(2 * time.Second)
+	a.tr.joined("s1", guest)
+	a.tr.step(false)
+	b.tr.step(false)
+	expectPubs(t, a, "session:s1 presence 1/1", "session-host:s1 presence.list 1/1 Amina Bo")
+	expectPubs(t, b)
+
+	// The guest leaves: b takes over, and its view, though the same as it published first,
+	// is not what the clients have.
+	a.advance(2 * time.Second)
+	a.tr.left("s1", guest)
+	a.tr.step(false)
+	b.tr.step(false)
+	expectPubs(t, a)
+	expectPubs(t, b, "session:s1 presence 0/1", "session-host:s1 presence.list 0/1 Bo")
+}
+
 // When the last participants leave everywhere, one node publishes the empty room, not both.
 func TestPresenceEmptyRoomIsPublishedOnce(t *testing.T) {
 	nodes := newPresenceNodes(t, "aaa", "bbb")

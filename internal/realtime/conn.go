@@ -128,7 +128,11 @@ func (c *client) readLoop() {
 		if !tooBig && mt == websocket.TextMessage {
 			ref = peekRef(data)
 		}
-		ok, flood := c.lim.take(time.Now())
+		now := time.Now()
+		ok, flood := c.lim.take(now)
+		if p := c.principal(); ok && p != nil {
+			ok, flood = c.h.perPrincipal.take(p.ID, now)
+		}
 		switch {
 		case flood:
 			c.drop(CloseFlood)

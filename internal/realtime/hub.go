@@ -24,7 +24,8 @@ type Hub struct {
 	hooks  Hooks
 	log    *slog.Logger
 
-	presence PresenceHooks // nil unless Hooks implements it
+	presence     PresenceHooks   // nil unless Hooks implements it
+	perPrincipal principalLimits // message budgets per person, across their connections
 
 	ctx    context.Context // the hub's lifetime: cancelled by Shutdown
 	cancel context.CancelFunc
@@ -67,14 +68,15 @@ func NewHub(opts Options) *Hub {
 	}
 	opts = opts.withDefaults()
 	h := &Hub{
-		opts:        opts,
-		broker:      opts.Broker,
-		hooks:       opts.Hooks,
-		log:         opts.Logger,
-		seed:        maphash.MakeSeed(),
-		handlers:    map[string]Handler{},
-		clients:     map[*client]struct{}{},
-		byPrincipal: map[string]map[*client]struct{}{},
+		opts:         opts,
+		broker:       opts.Broker,
+		hooks:        opts.Hooks,
+		log:          opts.Logger,
+		seed:         maphash.MakeSeed(),
+		perPrincipal: principalLimits{rate: opts.RatePerPrincipal},
+		handlers:     map[string]Handler{},
+		clients:      map[*client]struct{}{},
+		byPrincipal:  map[string]map[*client]struct{}{},
 	}
 	h.presence, _ = opts.Hooks.(PresenceHooks)
 	h.ctx, h.cancel = context.WithCancel(context.Background())

@@ -488,3 +488,46 @@ func TestSilentClientMissesHeartbeatsAndIsDropped(t *testing.T) {
 		t.Fatalf("%d connections, want the live one", n)
 	}
 }
+
+// One person's connections share a budget: opening more connections buys no more messages.
+func TestPrincipalsShareOneBudgetAcrossConnections(t *testing.T) {
+	e := newEnv(t, realtime.Options{RatePerSecond: 50, RatePerPrincipal: 10})
+	conns := []*wsClient{e.dial(), e.dial(), e.dial()}
+	for _, c := range conns {
+		c.send(map[string]any{"type": "auth", "token": "tok-amina"})
+		c.expect("authed")
+	}
+	// 3 connections × 9 pings at once: within each connection's budget (burst 100), past the
+	// person's (burst 20 for the three together), not a flood (fewer strikes than the burst).
+	for _, c := range conns {
+		for i := range 9 {
+			c.send(map[string]any{"type": "ping", "ref": i})
+		}
+	}
+	pongs, refused := 0, 0
+	for _, c := range conns {
+		for range 9 {
+			m, err := c.read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case m.Type == "pong":
+				pongs++
+			case m.Type == "error" && m.Code == insieme.ETOOMANY:
+				refused++
+			default:
+				t.Fatalf("unexpected %+v", m)
+			}
+		}
+	}
+	if pongs > 22 || refused < 5 || pongs+refused != 27 {
+		t.Fatalf("%d pongs, %d refused; want at most the person's burst (20, and a little refill) served", pongs, refused)
+	}
+	// Someone else is not affected.
+	other := e.dial()
+	other.send(map[string]any{"type": "auth", "token": "tok-karim"})
+	other.expect("authed")
+	other.send(map[string]any{"type": "ping", "ref": 1})
+	other.expect("pong")
+}

@@ -28,6 +28,9 @@ type Options struct {
 	Heartbeat       time.Duration // server ping interval; a client silent for two is closed; 25s
 	MaxMessageBytes int           // largest accepted client message; 16 KiB
 	RatePerSecond   int           // client messages per second per connection (burst 2x); 20
+	// RatePerPrincipal is a person's (or guest's) messages per second across all their
+	// connections to this node (burst 2x); 30.
+	RatePerPrincipal int
 
 	// Added beyond the brief:
 	WriteTimeout  time.Duration // deadline of one coalesced write; 10s
@@ -51,6 +54,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RatePerSecond <= 0 {
 		o.RatePerSecond = 20
+	}
+	if o.RatePerPrincipal <= 0 {
+		o.RatePerPrincipal = 30
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second

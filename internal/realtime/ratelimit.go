@@ -1,6 +1,9 @@
 package realtime
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // limiter is one connection's message budget: a token bucket (rate per second, burst twice
 // that). A message without a token is refused and counts as a strike; strikes fade at one per
@@ -30,4 +33,37 @@ func (l *limiter) take(now time.Time) (ok, flood bool) {
 	}
 	l.strikes++
 	return false, l.strikes > l.burst
+}
+
+// principalLimits are message budgets per person, shared by all their connections (on this
+// node): opening more connections does not buy more messages.
+type principalLimits struct {
+	mu    sync.Mutex
+	rate  int
+	byID  map[string]*limiter
+	takes int
+}
+
+// take reports whether principal id may send a message now, and whether it floods.
+func (p *principalLimits) take(id string, now time.Time) (ok, flood bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byID == nil {
+		p.byID = map[string]*limiter{}
+	}
+	l := p.byID[id]
+	if l == nil {
+		l = newLimiter(p.rate, now)
+		p.byID[id] = l
+	}
+	ok, flood = l.take(now)
+	// Forget, now and then, people idle long enough for a full bucket.
+	if p.takes++; p.takes%4096 == 0 {
+		for k, x := range p.byID {
+			if now.Sub(x.last) > time.Minute {
+				delete(p.byID, k)
+			}
+		}
+	}
+	return ok, flood
 }

@@ -192,8 +192,17 @@ func (s *Server) limitJoins() []fiber.Handler {
 	}
 }
 
-// limitLiveActions bounds live messages sent over HTTP per address (the websocket has its
-// own per-connection limit).
-func (s *Server) limitLiveActions() fiber.Handler {
-	return s.limit(liveActionsPerMinute, time.Minute, byAddress("live"), false)
+// limitLiveActions bounds live messages sent over HTTP per address, and per person (an
+// account or a guest's token, wherever they connect from); the websocket has its own limits
+// per connection and per person.
+func (s *Server) limitLiveActions() []fiber.Handler {
+	return []fiber.Handler{
+		s.limit(liveActionsPerMinute, time.Minute, byAddress("live"), false),
+		s.limit(liveActionsPerPerson, time.Minute, func(c *fiber.Ctx) string {
+			if p := principal(c); p != nil {
+				return "live:p:" + p.ID
+			}
+			return "live:anon:" + c.IP()
+		}, false),
+	}
 }

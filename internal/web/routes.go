@@ -98,7 +98,7 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/forums/:id/sessions", h(signedIn, s.createSession)},
 		{"GET", "/api/v1/sessions/:id", h(s.session)},
 		{"PATCH", "/api/v1/sessions/:id", h(signedIn, s.updateSession)},
-		{"POST", "/api/v1/sessions/:id/actions", h(s.limitLiveActions(), s.sessionAction)},
+		{"POST", "/api/v1/sessions/:id/actions", append(s.limitLiveActions(), s.sessionAction)},
 		{"GET", "/api/v1/sessions/:id/minutes.md", h(s.minutesMarkdown)},
 		{"GET", "/api/v1/sessions/:id/minutes.html", h(s.minutesHTML)},
 		{"POST", "/api/v1/join", append(s.limitJoins(), s.join)},
@@ -150,5 +150,6 @@ const (
 	joinFailuresEverywhere = 1000
 	joinsPerAddress        = 3000
 	liveActionsPerMinute   = 1200
+	liveActionsPerPerson   = 600 // live messages over HTTP per person a minute (10 a second)
 	exportsPerHour         = 120 // open-data downloads (JSON and CSV together) per client address per hour (a town hall may share one)
 )
