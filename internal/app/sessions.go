@@ -163,7 +163,7 @@ func (a *App) CreateSession(ctx context.Context, p *insieme.Principal, forumID s
 	if err := a.applySessionInput(ctx, s, in); err != nil {
 		return nil, err
 	}
-	code, err := a.newJoinCode(ctx, insieme.JoinSession, s.ID, s.ScheduledAt.Add(insieme.GuestTTL))
+	code, err := a.newJoinCode(ctx, insieme.JoinSession, s.ID, a.codeExpiry(s))
 	if err != nil {
 		return nil, err
 	}
@@ -382,6 +382,11 @@ func (a *App) UpdateSession(ctx context.Context, p *insieme.Principal, id string
 	if err != nil {
 		return nil, err
 	}
+	if in.ScheduledAt != nil && s.Code != "" {
+		if err := a.store.ExpireJoinCode(ctx, s.Code, a.codeExpiry(s)); err != nil {
+			return nil, err
+		}
+	}
 	a.publish(ctx, "forum:"+s.ForumID, map[string]any{"type": "session.updated", "id": s.ID})
 	return a.sessionView(ctx, p, s, true)
 }
@@ -498,6 +503,11 @@ func (a *App) ControlSession(ctx context.Context, p *insieme.Principal, id strin
 	})
 	if err != nil {
 		return nil, err
+	}
+	if in.Action == "start" && s.Code != "" {
+		if err := a.store.ExpireJoinCode(ctx, s.Code, a.codeExpiry(s)); err != nil {
+			a.log.Warn("join code not extended", "session", id, "err", err)
+		}
 	}
 	if in.Action == "start" || in.Action == "end" {
 		a.publish(ctx, "forum:"+s.ForumID, map[string]any{"type": "session.updated", "id": s.ID})
@@ -637,4 +647,17 @@ func (a *App) liveSession(ctx context.Context, id string) (*insieme.LiveSession,
 	}
 	a.rooms.putSession(s)
 	return s, nil
+}
+
+// codeExpiry is when a session's join code stops working (unless the session ends first): a
+// day after its start, or after its scheduled time if it has not started.
+func (a *App) codeExpiry(s *insieme.LiveSession) time.Time {
+	from := s.ScheduledAt
+	if s.StartedAt != nil {
+		from = *s.StartedAt
+	}
+	if now := a.Now(); from.Before(now) && s.StartedAt == nil {
+		from = now // scheduled in the past and not started: a day from now
+	}
+	return from.Add(insieme.GuestTTL)
 }

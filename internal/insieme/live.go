@@ -196,6 +196,8 @@ type LiveStore interface {
 	PutJoinCode(ctx context.Context, c *JoinCode) error
 	JoinCode(ctx context.Context, code string) (*JoinCode, error)
 	DeleteJoinCode(ctx context.Context, code string) error
+	// ExpireJoinCode sets when a code stops working (a session rescheduled or started).
+	ExpireJoinCode(ctx context.Context, code string, at time.Time) error
 
 	CreateGuest(ctx context.Context, g *Guest) error
 	// GuestByToken finds a guest by the hash of their token.

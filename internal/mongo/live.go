@@ -183,6 +183,12 @@ func (db *DB) JoinCode(ctx context.Context, code string) (*insieme.JoinCode, err
 	return &insieme.JoinCode{Code: d.Code, Kind: d.Kind, TargetID: d.TargetID, ExpiresAt: d.ExpiresAt.UTC()}, nil
 }
 
+// ExpireJoinCode sets a code's expiry.
+func (db *DB) ExpireJoinCode(ctx context.Context, code string, at time.Time) error {
+	_, err := db.w.Collection(colJoinCodes).UpdateOne(ctx, bson.M{"_id": code}, bson.M{"$set": bson.M{"expiresAt": at}})
+	return fail(err, "join code")
+}
+
 // DeleteJoinCode removes a code (the session ended); removing a missing one is fine.
 func (db *DB) DeleteJoinCode(ctx context.Context, code string) error {
 	_, err := db.w.Collection(colJoinCodes).DeleteOne(ctx, bson.M{"_id": code})

@@ -280,3 +280,20 @@ func TestHostsControlTheSession(t *testing.T) {
 		t.Fatalf("agenda runs: %+v %v", stored, err)
 	}
 }
+
+// A rescheduled session's code works until a day after its new time.
+func TestRescheduledSessionsKeepTheirCode(t *testing.T) {
+	se := newSessionEnv(t)
+	later := se.clock.Now().Add(72 * time.Hour)
+	if r := se.do("PATCH", "/api/v1/sessions/"+se.session.ID, se.admin.secret, map[string]any{"scheduledAt": later}); r.status != 200 {
+		t.Fatalf("reschedule: %d %s", r.status, r.body)
+	}
+	se.clock.Add(71 * time.Hour) // past the old code's day, an hour before the new time
+	if r := se.do("POST", "/api/v1/join", "", map[string]any{"code": se.session.Code, "name": "Puntuale"}); r.status != 200 {
+		t.Fatalf("join before the new time: %d %s", r.status, r.body)
+	}
+	se.clock.Add(insieme.GuestTTL + 2*time.Hour)
+	if r := se.do("POST", "/api/v1/join", "", map[string]any{"code": se.session.Code, "name": "Tardi"}); r.status != 404 {
+		t.Fatalf("join a day after the new time: %d", r.status)
+	}
+}
