@@ -377,6 +377,18 @@ func (a *App) UpdateSession(ctx context.Context, p *insieme.Principal, id string
 		if s.Status == insieme.SessionEnded {
 			return errSessionEnded
 		}
+		if in.CoHosts != nil {
+			// Who hosts is the municipality's decision: co-hosts cannot name or drop co-hosts.
+			f, err := a.visibleForum(ctx, p, s.ForumID)
+			if err != nil {
+				return err
+			}
+			if ok, err := a.managesForum(ctx, p, f); err != nil {
+				return err
+			} else if !ok {
+				return &insieme.Error{Code: insieme.EFORBIDDEN, Message: "Only the municipality's staff name co-hosts."}
+			}
+		}
 		return a.applySessionInput(ctx, s, in)
 	})
 	if err != nil {

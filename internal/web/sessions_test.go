@@ -250,6 +250,10 @@ func TestHostsControlTheSession(t *testing.T) {
 	if r := control(co.secret, map[string]any{"action": "item", "item": se.session.Agenda[0].ID}); r.status != 200 {
 		t.Fatalf("co-host control: %d %s", r.status, r.body)
 	}
+	// A co-host runs the session but does not choose who hosts it.
+	if r := se.do("PATCH", "/api/v1/sessions/"+se.session.ID, co.secret, map[string]any{"coHosts": []string{co.id, se.member.id}}); r.status != 403 {
+		t.Fatalf("co-host names co-hosts: %d %s", r.status, r.body)
+	}
 	// End: the code stops working; nothing changes the session any more.
 	v = app.SessionView{} // fields left out of the answer must not linger from the last one
 	control(se.admin.secret, map[string]any{"action": "end"}).json(t, &v)
