@@ -117,15 +117,16 @@ var (
 	errNoChange        = errors.New("no change")
 )
 
-// ballotClock draws ballot versions: max(last+1, now in nanoseconds), so a voter's later
-// ballot on this process always has a higher version, and a later one on another node
-// almost always (clocks agree to well under the time between two taps).
+// ballotClock draws ballot versions: max(last+1, now in nanoseconds, floor), so a voter's
+// later ballot on this process always has a higher version, and with floor (one more than
+// the voter's latest version this node knows of) a later one on another node too, even when
+// that node's clock is behind.
 var ballotClock atomic.Int64
 
-func nextBallotVersion() int64 {
+func nextBallotVersion(floor int64) int64 {
 	for {
 		last := ballotClock.Load()
-		v := max(last+1, time.Now().UnixNano())
+		v := max(last+1, time.Now().UnixNano(), floor)
 		if ballotClock.CompareAndSwap(last, v) {
 			return v
 		}
@@ -260,10 +261,30 @@ func (a *App) loadPollRoom(ctx context.Context, r *pollRoom) {
 			st.poll = p
 		}
 	}
+	stored := map[string]int{} // ballot documents per poll
 	for _, b := range ballots {
+		stored[b.PollID]++
 		if !r.deleted[b.PollID] {
 			r.state(b.PollID).count.Add(b)
 		}
+	}
+	// A closed poll with more stored ballots than its final tally read (a node stored one
+	// after the close and went away before recounting), or without a final tally (its
+	// recount failed): recount it.
+	var recount []string
+	for _, p := range polls {
+		if p.Status == insieme.PollClosed && !r.deleted[p.ID] && (p.Final == nil || stored[p.ID] > p.Final.Ballots) {
+			recount = append(recount, p.ID)
+		}
+	}
+	if len(recount) > 0 {
+		a.background(ctx, func(ctx context.Context) {
+			for _, id := range recount {
+				if _, err := a.recountPoll(ctx, id); err != nil {
+					a.log.Warn("recount on load", "poll", id, "err", err)
+				}
+			}
+		})
 	}
 	for _, voter := range r.erased {
 		for _, st := range r.polls {
@@ -352,7 +373,13 @@ func (a *App) Vote(ctx context.Context, p *insieme.Principal, sessionID string, 
 		ps.mu.Unlock()
 		return nil, err
 	}
-	b.Version = nextBallotVersion()
+	// Above the voter's latest version known here, should it come from a node whose clock
+	// is ahead of this one's.
+	var floor int64
+	if l := st.count.Latest(p.ID); l != nil {
+		floor = l.Version + 1
+	}
+	b.Version = nextBallotVersion(floor)
 	st.inflight++ // a close on this node waits for it
 	ps.mu.Unlock()
 	err = a.submitBallot(ctx, b)
@@ -468,34 +495,68 @@ func (a *App) flushBallots(batch []*queuedBallot) {
 		}
 	}
 	if len(stored) > 0 {
-		late := a.applyBallots(stored)
+		a.applyBallots(stored)
 		bySession := map[string][]*insieme.Ballot{}
+		var pollIDs []string
 		for _, b := range stored {
 			bySession[b.SessionID] = append(bySession[b.SessionID], b)
+			if !slices.Contains(pollIDs, b.PollID) {
+				pollIDs = append(pollIDs, b.PollID)
+			}
 		}
 		for sid, sbs := range bySession {
 			data, _ := json.Marshal(sbs)
 			a.publish(ctx, LiveRoom, liveEvent{Session: sid, Kind: "ballots", Data: data})
 		}
-		// A poll another node closed while these were being stored: its recount may have
-		// missed them, so this node recounts (the stored tally only grows: see recountPoll).
-		for _, l := range late {
-			a.background(ctx, func(ctx context.Context) {
-				if _, err := a.recountPoll(ctx, l); err != nil {
-					a.log.Warn("recount after a close", "poll", l, "err", err)
-				}
-			})
-		}
+		// A poll closed elsewhere before or while these were stored (this node may not have
+		// heard of it: the broker down, the event late): the close's recount may have missed
+		// them. Each poll is read again now they are stored: either it is closed already and
+		// this node recounts (the stored tally only grows: see recountPoll), or it closes later
+		// and that close's recount reads them.
+		a.background(ctx, func(ctx context.Context) { a.recountIfClosed(ctx, pollIDs) })
 	}
 	for i, q := range batch {
 		q.done <- errs[i]
 	}
 }
 
+// recountIfClosed reads each poll (one point read) after some of its ballots were stored:
+// a closed one is kept on this node (so it refuses further ballots) and recounted, unless
+// this node is closing it (its close recounts once this node's ballots are stored).
+func (a *App) recountIfClosed(ctx context.Context, pollIDs []string) {
+	for _, id := range pollIDs {
+		poll, err := a.store.Poll(ctx, id)
+		if err != nil {
+			if insieme.ErrorCode(err) != insieme.ENOTFOUND {
+				a.log.Warn("reading a poll after its ballots", "poll", id, "err", err)
+			}
+			continue
+		}
+		if poll.Status != insieme.PollClosed {
+			continue
+		}
+		a.putPoll(poll)
+		if a.pollClosing(poll) {
+			continue
+		}
+		if _, err := a.recountPoll(ctx, id); err != nil {
+			a.log.Warn("recount after a close", "poll", id, "err", err)
+		}
+	}
+}
+
+// pollClosing says whether this node is closing the poll.
+func (a *App) pollClosing(p *insieme.Poll) bool {
+	ps := &a.polls
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	r := ps.rooms[p.SessionID]
+	return r != nil && r.polls[p.ID] != nil && r.polls[p.ID].closing
+}
+
 // applyBallots counts stored ballots on this node (its own batches and other nodes' events;
-// applying one twice changes nothing) and schedules results. It returns the polls that this
-// node did not close and that are closed already.
-func (a *App) applyBallots(bs []*insieme.Ballot) (lateFor []string) {
+// applying one twice changes nothing) and schedules results.
+func (a *App) applyBallots(bs []*insieme.Ballot) {
 	ps := &a.polls
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
@@ -512,11 +573,7 @@ func (a *App) applyBallots(bs []*insieme.Ballot) (lateFor []string) {
 	}
 	for st, r := range changed {
 		a.scheduleResults(r, st)
-		if st.poll != nil && st.poll.Status == insieme.PollClosed && !st.closing && !slices.Contains(lateFor, st.poll.ID) {
-			lateFor = append(lateFor, st.poll.ID)
-		}
 	}
-	return lateFor
 }
 
 // scheduleResults publishes a poll's results soon: at most one poll.results per resultsEvery

@@ -110,11 +110,18 @@ func (db *DB) AppendComment(ctx context.Context, proposalID, forumID string, c i
 		return nil, fail(err, "comment")
 	}
 	var d threadDoc
-	err := db.w.Collection(colThreads).FindOneAndUpdate(ctx, bson.M{"_id": proposalID}, bson.M{
-		"$push":        bson.M{"comments": doc},
-		"$inc":         bson.M{"version": 1},
-		"$setOnInsert": bson.M{"forumId": forumID},
-	}, options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
+	push := func() error {
+		return db.w.Collection(colThreads).FindOneAndUpdate(ctx, bson.M{"_id": proposalID}, bson.M{
+			"$push":        bson.M{"comments": doc},
+			"$inc":         bson.M{"version": 1},
+			"$setOnInsert": bson.M{"forumId": forumID},
+		}, options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&d)
+	}
+	err := push()
+	if mongo.IsDuplicateKeyError(err) {
+		// Another node made the thread's first document at the same moment: push onto it.
+		err = push()
+	}
 	if err != nil {
 		return nil, fail(err, "thread")
 	}

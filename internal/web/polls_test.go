@@ -1064,3 +1064,78 @@ func TestABallotStoredAfterAnotherNodeClosedThePollIsRecounted(t *testing.T) {
 		t.Fatalf("node A's final tally: %+v", res)
 	}
 }
+
+// A node that did not hear of another node's close (the broker down, the event late) may
+// still take a ballot: once stored it reads the poll, finds it closed and recounts, so the
+// acknowledged ballot is in the final tally; a node loading the session recounts a closed
+// poll whose stored ballots outnumber its final tally.
+func TestPollBallotAcknowledgedAfterAnUnheardCloseIsInTheFinalTally(t *testing.T) {
+	pe := newPollEnv(t)
+	ctx := context.Background()
+	nodeA, nodeB := pe.app, pe.node(store.Node(t, pe.db.Name()), &capLive{})
+	poll := pe.opened(map[string]any{"kind": "single", "title": map[string]string{"it": "Sì o no?"}, "options": texts("sì", "no"), "guestsMayVote": true})
+	g1, _ := pe.guestOf(pe.code, "Uno")
+	g2, _ := pe.guestOf(pe.code, "Due")
+	g3, _ := pe.guestOf(pe.code, "Tre")
+	if _, err := pe.vote(g1, map[string]any{"poll": poll.ID, "choices": []int{0}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := pollOf(stateOn(t, nodeB, g2, pe.sid), poll.ID); p == nil || p.Status != insieme.PollOpen {
+		t.Fatalf("node B loaded the poll: %+v", p)
+	}
+	if closed := pe.must("poll.close", map[string]any{"poll": poll.ID}); closed.Results.Voters != 1 {
+		t.Fatalf("A's recount: %+v", closed.Results)
+	}
+	// B never hears of the close.
+	if _, err := actOn(nodeB, g2, pe.sid, "poll.vote", map[string]any{"poll": poll.ID, "choices": []int{1}}); err != nil {
+		t.Fatalf("B's ballot: %v", err)
+	}
+	nodeB.Wait()
+	final, err := pe.db.Poll(ctx, poll.ID)
+	if err != nil || final.Final == nil || final.Final.Voters != 2 || final.Final.Ballots != 2 || !reflect.DeepEqual(final.Final.Counts, []int{1, 1}) {
+		t.Fatalf("final tally after B's acknowledged ballot: %+v %v", final.Final, err)
+	}
+	if _, err := actOn(nodeB, g3, pe.sid, "poll.vote", map[string]any{"poll": poll.ID, "choices": []int{1}}); codeOf(err) != insieme.ECONFLICT {
+		t.Fatalf("B took a ballot after learning of the close: %v", err)
+	}
+	nodeA.Wait()
+
+	// A ballot stored by a node that went away before its recount: the next node to load the
+	// session recounts.
+	if err := pe.db.InsertBallots(ctx, []*insieme.Ballot{{PollID: poll.ID, SessionID: pe.sid, VoterID: g3.ID, Guest: true,
+		Version: time.Now().UnixNano(), Choices: []int{1}, CreatedAt: pe.clock.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	nodeC := pe.node(store.Node(t, pe.db.Name()), &capLive{})
+	stateOn(t, nodeC, pe.host, pe.sid)
+	nodeC.Wait()
+	final, err = pe.db.Poll(ctx, poll.ID)
+	if err != nil || final.Final == nil || final.Final.Voters != 3 || final.Final.Ballots != 3 || !reflect.DeepEqual(final.Final.Counts, []int{1, 2}) {
+		t.Fatalf("final tally after a load: %+v %v", final.Final, err)
+	}
+}
+
+// A voter's ballot versions only grow, even on a node whose clock is behind the node that
+// took the voter's previous ballot.
+func TestPollBallotVersionsGrowAcrossNodesWithSkewedClocks(t *testing.T) {
+	pe := newPollEnv(t)
+	ctx := context.Background()
+	poll := pe.opened(map[string]any{"kind": "scale", "title": map[string]string{"it": "Quanto?"}, "guestsMayVote": true})
+	g, _ := pe.guestOf(pe.code, "Uno")
+	ahead := time.Now().Add(time.Hour).UnixNano() // taken by a node an hour ahead
+	if err := pe.db.InsertBallots(ctx, []*insieme.Ballot{{PollID: poll.ID, SessionID: pe.sid, VoterID: g.ID, Guest: true,
+		Version: ahead, Scale: 1, CreatedAt: pe.clock.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	nodeB := pe.node(store.Node(t, pe.db.Name()), &capLive{})
+	res, err := actOn(nodeB, g, pe.sid, "poll.vote", map[string]any{"poll": poll.ID, "scale": 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := res.(*app.VoteResult).Version; v <= ahead {
+		t.Fatalf("version %d after %d", v, ahead)
+	}
+	if mine := pollOf(stateOn(t, nodeB, g, pe.sid), poll.ID).Mine; mine == nil || mine.Scale != 5 {
+		t.Fatalf("the newer ballot does not count: %+v", mine)
+	}
+}
