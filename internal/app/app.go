@@ -121,7 +121,7 @@ func New(d Deps) *App {
 	a.personal = a.corePersonalData()
 	a.personal = append(a.personal, a.questionsPersonalData()...)
 	a.personal = append(a.personal, a.pollsPersonalData()...)
-	a.personal = append(a.personal, a.minutesPersonalData())
+	a.personal = append(a.personal, a.minutesPersonalData(), a.sessionsPersonalData())
 	a.catalog.Store(newCatalog())
 	a.markup = markup.New()
 	a.node = newID()[:16]

@@ -398,3 +398,35 @@ type knownMinutes struct {
 	mu  sync.Mutex
 	ids map[string]bool
 }
+
+// sessionsPersonalData: the live sessions an account hosted as a co-host, was removed from or
+// spoke in (the sessions keep them by id; an erased account reads as a former participant).
+func (a *App) sessionsPersonalData() PersonalData {
+	return PersonalData{Name: "liveSessions", Export: func(ctx context.Context, acct *insieme.Account) (any, error) {
+		out := []map[string]any{}
+		err := a.store.AllLiveSessions(ctx, func(s *insieme.LiveSession) error {
+			e := map[string]any{}
+			if s.IsCoHost(acct.ID) {
+				e["coHost"] = true
+			}
+			if s.IsRemoved(acct.ID) {
+				e["removed"] = true
+			}
+			spoke := 0
+			for _, t := range s.Turns {
+				if t.ParticipantID == acct.ID && t.EndedAt != nil {
+					spoke += int(t.EndedAt.Sub(t.StartedAt).Seconds())
+				}
+			}
+			if spoke > 0 {
+				e["secondsSpoken"] = spoke
+			}
+			if len(e) > 0 {
+				e["sessionId"], e["title"] = s.ID, s.Title
+				out = append(out, e)
+			}
+			return nil
+		})
+		return out, err
+	}}
+}

@@ -191,6 +191,8 @@ type LiveStore interface {
 	SaveLiveSession(ctx context.Context, s *LiveSession) error
 	// LiveSessionsOf lists a forum's sessions, soonest first.
 	LiveSessionsOf(ctx context.Context, forumID string) ([]*LiveSession, error)
+	// AllLiveSessions visits every session (data downloads).
+	AllLiveSessions(ctx context.Context, each func(*LiveSession) error) error
 
 	// PutJoinCode stores a code; ECONFLICT when it is taken (draw another).
 	PutJoinCode(ctx context.Context, c *JoinCode) error

@@ -160,6 +160,25 @@ func (db *DB) LiveSessionsOf(ctx context.Context, forumID string) ([]*insieme.Li
 	return out, nil
 }
 
+// AllLiveSessions visits every session, one document at a time.
+func (db *DB) AllLiveSessions(ctx context.Context, each func(*insieme.LiveSession) error) error {
+	cur, err := db.r.Collection(colLiveSessions).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return fail(err, "sessions")
+	}
+	defer func() { _ = cur.Close(context.WithoutCancel(ctx)) }()
+	for cur.Next(ctx) {
+		var d liveSessionDoc
+		if err := cur.Decode(&d); err != nil {
+			return fail(err, "sessions")
+		}
+		if err := each(d.session()); err != nil {
+			return err
+		}
+	}
+	return fail(cur.Err(), "sessions")
+}
+
 // joinCodeDoc's _id is the code: joining is a point look-up.
 type joinCodeDoc struct {
 	Code      string    `bson:"_id"`

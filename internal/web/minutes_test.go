@@ -101,6 +101,9 @@ func TestMinutesRecordTheSession(t *testing.T) {
 	if ms, _ := export["minutes"].([]any); len(ms) != 1 {
 		t.Fatalf("minutes in the download: %v", export["minutes"])
 	}
+	if ls, _ := export["liveSessions"].([]any); len(ls) != 1 || ls[0].(map[string]any)["secondsSpoken"] != float64(60) {
+		t.Fatalf("live sessions in the download: %v", export["liveSessions"])
+	}
 	if r := se.do("DELETE", "/api/v1/me", se.member.secret, map[string]any{"password": se.member.password}); r.status != 204 {
 		t.Fatalf("erase: %d %s", r.status, r.body)
 	}

@@ -32,10 +32,10 @@ func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
 		"inboxes":        "notifications",
 		"timelines":      "", // the municipality's official answers, given as staff
 		"cases":          "reports",
-		"audit":          "", // moderators' actions, taken as staff or admins
-		"live_sessions":  "", // hosts' state; people in it by id (co-hosts, speakers)
-		"join_codes":     "", // codes of sessions and workshops, nobody's
-		"guests":         "", // guests have no account: their name and token go when the session's guests expire
+		"audit":          "",             // moderators' actions, taken as staff or admins
+		"live_sessions":  "liveSessions", // hosts' state; people in it by id (co-hosts, removed, speakers)
+		"join_codes":     "",             // codes of sessions and workshops, nobody's
+		"guests":         "",             // guests have no account: their name and token go when the session's guests expire
 		"questions":      "questions",
 		"upvotes":        "upvotes",
 		"hands":          "hands",
