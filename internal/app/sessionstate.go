@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/insieme/insieme/internal/insieme"
 )
@@ -169,6 +170,10 @@ func (a *App) resetParticipantState() {
 // sessionEnded closes the session's open polls (each with its final recount) and tells the
 // room the session is over.
 func (a *App) sessionEnded(ctx context.Context, s *insieme.LiveSession) {
+	// The final recounts and the minutes must not be cut short by the host's request (a
+	// websocket action has 15 s; closing polls may wait for ballots in flight).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
 	a.closeSessionPolls(ctx, s)
 	if err := a.writeMinutes(ctx, s); err != nil {
 		// The session's record stays in the store (polls, questions, the session's own
