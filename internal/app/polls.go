@@ -685,21 +685,9 @@ func (a *App) pollViews(ctx context.Context, p *insieme.Principal, sessionID str
 
 // pollHost checks that p hosts the session.
 func (a *App) pollHost(ctx context.Context, p *insieme.Principal, sessionID string) (*insieme.LiveSession, error) {
-	if p == nil {
-		return nil, errUnauthorized
-	}
-	if p.Guest {
-		return nil, errNotHost
-	}
-	if _, err := a.account(ctx, p); err != nil {
-		return nil, err
-	}
-	s, _, host, err := a.sessionAccess(ctx, p, sessionID)
+	s, err := a.requireHost(ctx, p, sessionID)
 	if err != nil {
 		return nil, err
-	}
-	if !host {
-		return nil, errNotHost
 	}
 	// Loaded before any change, so the acknowledged poll carries this node's results and a
 	// close waits for this node's ballots.

@@ -166,27 +166,6 @@ func (a *App) participantAction(ctx context.Context, p *insieme.Principal, sessi
 	return s, nil
 }
 
-// requireHost refuses anyone but the session's hosts (guests first, without a look-up).
-func (a *App) requireHost(ctx context.Context, p *insieme.Principal, sessionID string) (*insieme.LiveSession, error) {
-	if p == nil {
-		return nil, errUnauthorized
-	}
-	if p.Guest {
-		return nil, errNotHost
-	}
-	if _, err := a.account(ctx, p); err != nil {
-		return nil, err
-	}
-	s, _, host, err := a.sessionAccess(ctx, p, sessionID)
-	if err != nil {
-		return nil, err
-	}
-	if !host {
-		return nil, errNotHost
-	}
-	return s, nil
-}
-
 // QuestionInput is a question being asked.
 type QuestionInput struct {
 	Text      string `json:"text"`

@@ -297,6 +297,27 @@ func (a *App) hosts(ctx context.Context, p *insieme.Principal, s *insieme.LiveSe
 	return a.managesForum(ctx, p, f)
 }
 
+// requireHost refuses anyone but the session's hosts (guests first, without a look-up).
+func (a *App) requireHost(ctx context.Context, p *insieme.Principal, sessionID string) (*insieme.LiveSession, error) {
+	if p == nil {
+		return nil, errUnauthorized
+	}
+	if p.Guest {
+		return nil, errNotHost
+	}
+	if _, err := a.account(ctx, p); err != nil {
+		return nil, err
+	}
+	s, _, host, err := a.sessionAccess(ctx, p, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if !host {
+		return nil, errNotHost
+	}
+	return s, nil
+}
+
 func (a *App) sessionView(ctx context.Context, p *insieme.Principal, s *insieme.LiveSession, host bool) (*SessionView, error) {
 	v := &SessionView{ID: s.ID, ForumID: s.ForumID, Title: s.Title, ScheduledAt: s.ScheduledAt, Mode: s.Mode, Place: s.Place,
 		StreamURL: s.StreamURL, Status: s.Status, Agenda: []AgendaItemView{}, Current: s.Current, GuestsMayAsk: s.GuestsMayAsk,
@@ -417,9 +438,6 @@ func (a *App) hostAction(ctx context.Context, p *insieme.Principal, id string, c
 		s, err := a.store.LiveSession(ctx, id)
 		if err != nil {
 			return nil, err
-		}
-		if p.Guest {
-			return nil, errNotHost
 		}
 		f, err := a.visibleForum(ctx, p, s.ForumID)
 		if err != nil {

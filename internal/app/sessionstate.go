@@ -69,20 +69,8 @@ type HostState struct {
 
 // authorizeSessionHost: the host room is for the session's hosts only.
 func (a *App) authorizeSessionHost(ctx context.Context, p *insieme.Principal, id string) error {
-	if p == nil {
-		return errUnauthorized
-	}
-	if p.Guest {
-		return errNotHost
-	}
-	_, _, host, err := a.sessionAccess(ctx, p, id)
-	if err != nil {
-		return err
-	}
-	if !host {
-		return errNotHost
-	}
-	return nil
+	_, err := a.requireHost(ctx, p, id)
+	return err
 }
 
 // hostState builds the host room's snapshot.
