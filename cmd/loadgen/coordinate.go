@@ -232,21 +232,18 @@ func ballots(ctx context.Context, o *options, h *host, session string, workers [
 	return nil
 }
 
-// pollTally is the part of a closed poll the check reads: its final counts per option.
+// pollTally is the part of a closed poll (poll.close's answer) the check reads: its results,
+// which must be the final ones, recounted from the stored ballots.
 type pollTally struct {
-	Final *struct {
-		Counts []int `json:"counts"`
-	} `json:"final"`
 	Results *struct {
 		Counts []int `json:"counts"`
+		Final  bool  `json:"final"`
 	} `json:"results"`
 }
 
+// counts are the final counts per option, nil unless the results are final and have n.
 func (p *pollTally) counts(n int) []int {
-	switch {
-	case p.Final != nil && len(p.Final.Counts) == n:
-		return p.Final.Counts
-	case p.Results != nil && len(p.Results.Counts) == n:
+	if p.Results != nil && p.Results.Final && len(p.Results.Counts) == n {
 		return p.Results.Counts
 	}
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -36,14 +37,21 @@ func TestParticipantsHaveAddressesOfTheirOwn(t *testing.T) {
 }
 
 func TestPollTallyReadsTheFinalCounts(t *testing.T) {
-	var p pollTally
-	p.Final = &struct {
-		Counts []int `json:"counts"`
-	}{Counts: []int{3, 1}}
-	if got := p.counts(2); len(got) != 2 || got[0] != 3 {
+	read := func(answer string) []int {
+		var p pollTally
+		if err := json.Unmarshal([]byte(answer), &p); err != nil {
+			t.Fatal(err)
+		}
+		return p.counts(2)
+	}
+	// The shape poll.close answers with (internal/app PollView).
+	if got := read(`{"id":"p","status":"closed","results":{"voters":4,"counts":[3,1],"final":true}}`); len(got) != 2 || got[0] != 3 {
 		t.Fatalf("final: %v", got)
 	}
-	if got := p.counts(3); got != nil {
+	if got := read(`{"results":{"counts":[3,1],"final":false}}`); got != nil {
+		t.Fatalf("results not yet final: %v", got)
+	}
+	if got := read(`{"results":{"counts":[3,1,0],"final":true}}`); got != nil {
 		t.Fatalf("a tally of another size: %v", got)
 	}
 }
