@@ -187,6 +187,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	go janitor(runCtx, a, st, log)
+	go sweeper(runCtx, a, log)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -220,6 +221,29 @@ func janitor(ctx context.Context, a *app.App, st *store, log *slog.Logger) {
 			log.Warn("janitor", "err", err)
 		} else if n > 0 {
 			log.Info("janitor removed expired records", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweeper repairs the proposals changed lately (see App.RepairChangedSince): at start, those of
+// the quarter of an hour before (this node may have stopped in the middle of a change), then
+// every five minutes those since the previous sweep, with a minute of overlap.
+func sweeper(ctx context.Context, a *app.App, log *slog.Logger) {
+	since := time.Now().Add(-15 * time.Minute)
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		started := time.Now()
+		if n, err := a.RepairChangedSince(ctx, since); err != nil && ctx.Err() == nil {
+			log.Warn("sweep", "err", err)
+		} else {
+			log.Debug("swept proposals changed lately", "count", n)
+			since = started.Add(-time.Minute)
 		}
 		select {
 		case <-ctx.Done():

@@ -77,9 +77,9 @@ func devdb(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	// Nodes sharing this store should each write through one connection (see DESIGN.md); the
-	// appName tells them it is FerretDB.
-	fmt.Fprintf(stdout, "MONGODB_URI=%s?appName=insieme-devdb\n", strings.TrimSuffix(e.URI(), "/")+"/")
+	// Nodes sharing this store see from its buildInfo that it is FerretDB, and each write
+	// through one connection (see DESIGN.md).
+	fmt.Fprintf(stdout, "MONGODB_URI=%s\n", strings.TrimSuffix(e.URI(), "/")+"/")
 	if f, ok := stdout.(*os.File); ok {
 		_ = f.Sync()
 	}

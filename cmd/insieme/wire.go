@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/insieme/insieme/internal/config"
@@ -44,7 +43,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		uri = e.URI()
 		log.Info("embedded store started", "dataDir", cfg.DataDir)
 	}
-	db, err := mongo.Open(ctx, mongo.Options{URI: uri, Database: cfg.MongoDatabase, SingleWriter: cfg.Embedded() || isFerret(uri)})
+	db, err := mongo.Open(ctx, mongo.Options{URI: uri, Database: cfg.MongoDatabase, SingleWriter: cfg.Embedded()})
 	if err != nil {
 		s.close(ctx)
 		return nil, err
@@ -62,10 +61,6 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	}
 	return s, nil
 }
-
-// isFerret guesses whether a MONGODB_URI points at a shared `insieme devdb`; those are FerretDB
-// too, and need one write connection per node. Set ?appName=insieme-devdb on such a URI.
-func isFerret(uri string) bool { return strings.Contains(uri, "appName=insieme-devdb") }
 
 func (s *store) close(ctx context.Context) error {
 	var errs []error

@@ -191,37 +191,20 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 
 var errThreadFull = &insieme.Error{Code: insieme.ECONFLICT, Message: "This discussion is full."}
 
-// changeComment rewrites one comment of a thread with a version check, retrying when another
-// change got in first.
+// changeComment stores a change of one comment as its next revision (see
+// insieme.ThreadStore.ChangeComment).
 func (a *App) changeComment(ctx context.Context, commentID string, change func(t *insieme.Thread, c *insieme.Comment) error) (*insieme.Thread, *insieme.Comment, error) {
 	proposalID, ok := insieme.ProposalOfComment(commentID)
 	if !ok {
 		return nil, nil, insieme.Errorf(insieme.ENOTFOUND, "comment not found.")
 	}
-	defer a.locks.lock("thread:" + proposalID)()
-	for attempt := 0; ; attempt++ {
-		t, err := a.store.Thread(ctx, proposalID)
-		if err != nil {
-			return nil, nil, err
-		}
-		c := t.Find(commentID)
-		if c == nil {
-			return nil, nil, insieme.Errorf(insieme.ENOTFOUND, "comment not found.")
-		}
-		if err := change(t, c); err != nil {
-			return nil, nil, err
-		}
-		c.Rev++
-		err = a.store.SaveThread(ctx, t, commentID)
-		if insieme.ErrorCode(err) == insieme.ECONFLICT && attempt < 5 {
-			continue
-		}
-		if err == nil {
-			a.threadChanged(ctx, proposalID, t.Version)
-			a.scheduleRepair(ctx, proposalID)
-		}
-		return t, c, err
+	t, c, err := a.store.ChangeComment(ctx, proposalID, commentID, change)
+	if err != nil {
+		return nil, nil, err
 	}
+	a.threadChanged(ctx, proposalID, t.Version)
+	a.scheduleRepair(ctx, proposalID)
+	return t, c, nil
 }
 
 // EditComment changes one's own comment within the edit window.

@@ -14,7 +14,8 @@ import (
 // built from them are repaired: after a node changes a proposal's supports or comments it
 // recounts them a little later, once the burst is over, and writes what it found. Every
 // change schedules a repair after it, so the last repair sees every stored change. On a
-// single node (one write connection) or on MongoDB nothing is lost and repairs are off.
+// single node (one write connection) or on MongoDB nothing is lost and these repairs are off;
+// the sweep of recent changes (RepairChangedSince), for nodes stopped mid-change, runs on all.
 
 // repairs holds the proposals waiting for a repair on this node.
 type repairs struct {
@@ -96,6 +97,24 @@ func (a *App) Repair(ctx context.Context, proposalID string) error {
 	a.catalogCounts(ctx, pr, threadVersion)
 	a.publishCounts(ctx, pr)
 	return nil
+}
+
+// RepairChangedSince repairs the proposals whose comments or supports were stored since a
+// time. A node that stops between a multi-step change's first write (the comment's or
+// support's own document, the truth) and the last (the cached thread, the counts) leaves the
+// caches behind on any store; every node sweeps the recent past at start and then every few
+// minutes (see serve's sweeper), so nothing stays behind for long.
+func (a *App) RepairChangedSince(ctx context.Context, since time.Time) (int, error) {
+	ids, err := a.store.ProposalsChangedSince(ctx, since)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if err := a.Repair(ctx, id); err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+			return 0, err
+		}
+	}
+	return len(ids), nil
 }
 
 // publishCounts tells a forum's room a proposal's counts (absolute, so applying an event

@@ -38,8 +38,8 @@ type Comment struct {
 	Hidden    bool // hidden pending moderation review
 	CreatedAt time.Time
 	EditedAt  *time.Time
-	// Rev counts the comment's changes (edit, deletion, hiding): between the thread's copy and
-	// the comment's own document, the higher Rev is the newer.
+	// Rev counts the comment's changes (edit, deletion, hiding); each revision is stored once,
+	// and between the thread's copy and the stored revisions the higher Rev is the newer.
 	Rev int64
 }
 
@@ -105,12 +105,17 @@ type ThreadStore interface {
 	Thread(ctx context.Context, proposalID string) (*Thread, error)
 	// AppendComment stores a comment, then adds it to the cached thread, which it returns.
 	AppendComment(ctx context.Context, proposalID, forumID string, c Comment) (*Thread, error)
-	// SaveThread stores the changed comments (by id), then rewrites the cached thread if its
-	// version is still t.Version and bumps the version; ECONFLICT when it moved meanwhile.
-	SaveThread(ctx context.Context, t *Thread, changed ...string) error
+	// ChangeComment applies change to the newest revision of a comment and stores the result
+	// as the next revision (two changes made at once, from any nodes, both land: the later
+	// one is applied on top of the other, and change may refuse it then); then it updates the
+	// cached thread and returns it with the comment as stored.
+	ChangeComment(ctx context.Context, proposalID, commentID string, change func(t *Thread, c *Comment) error) (*Thread, *Comment, error)
 	// RebuildThread reads a proposal's comments from their own documents and, when the
 	// cached thread differs, rewrites it; it returns the thread and whether it changed.
 	RebuildThread(ctx context.Context, proposalID, forumID string) (*Thread, bool, error)
+	// ProposalsChangedSince lists the proposals with comments, comment revisions or supports
+	// stored since a time.
+	ProposalsChangedSince(ctx context.Context, since time.Time) ([]string, error)
 	// CommentsBy lists the comments a person wrote, oldest first (data download).
 	CommentsBy(ctx context.Context, accountID string) ([]Comment, error)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -66,23 +67,40 @@ var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens
 type DB struct {
 	read, write *mongo.Client
 	r, w        *mongo.Database
+	threadLocks [64]sync.Mutex // see lockThread
 }
 
 // Options configure Open.
 type Options struct {
 	URI          string
 	Database     string
-	SingleWriter bool // one write connection (embedded FerretDB)
+	SingleWriter bool // one write connection; Open sets it by itself on FerretDB
 }
 
-// Open connects to the store and checks that it answers.
+// Open connects to the store and checks that it answers. On FerretDB (any: the embedded one,
+// a shared `insieme devdb`, one on PostgreSQL) writes go through one connection, since FerretDB
+// does not order concurrent rewrites of a document made on several connections.
 func Open(ctx context.Context, opts Options) (*DB, error) {
 	read, err := mongo.Connect(options.Client().ApplyURI(opts.URI).SetTimeout(30 * time.Second).SetServerSelectionTimeout(10 * time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	db := &DB{read: read, r: read.Database(opts.Database)}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.Ping(pctx); err != nil {
+		_ = read.Disconnect(ctx)
+		return nil, fmt.Errorf("store: cannot reach %s: %w", redactURI(opts.URI), err)
+	}
+	single := opts.SingleWriter
+	if !single {
+		if single, err = db.IsFerretDB(pctx); err != nil {
+			_ = read.Disconnect(ctx)
+			return nil, err
+		}
+	}
 	wopts := options.Client().ApplyURI(opts.URI).SetTimeout(30 * time.Second).SetServerSelectionTimeout(10 * time.Second)
-	if opts.SingleWriter {
+	if single {
 		wopts.SetMaxPoolSize(1)
 	}
 	write, err := mongo.Connect(wopts)
@@ -90,13 +108,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		_ = read.Disconnect(ctx)
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	db := &DB{read: read, write: write, r: read.Database(opts.Database), w: write.Database(opts.Database)}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := db.Ping(pctx); err != nil {
-		_ = db.Close(ctx)
-		return nil, fmt.Errorf("store: cannot reach %s: %w", redactURI(opts.URI), err)
-	}
+	db.write, db.w = write, write.Database(opts.Database)
 	return db, nil
 }
 
@@ -137,8 +149,8 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		colForumRoles:   {{Keys: bson.D{{Key: "forumId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
 		colProposals:    {{Keys: bson.D{{Key: "forumId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}},
 		colTranslations: {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "translatorId", Value: 1}}}},
-		colSupports:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
-		colComments:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}},
+		colSupports:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}, {Keys: bson.D{{Key: "createdAt", Value: 1}}}},
+		colComments:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}, {Keys: bson.D{{Key: "storedAt", Value: 1}}}},
 		colFollows:      {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
 
 		// Live sessions.

@@ -79,10 +79,14 @@ func migrateComments(ctx context.Context, db *DB) error {
 	if err := findAll(ctx, db.w.Collection(colThreads), bson.M{}, &threads); err != nil {
 		return err
 	}
-	for _, t := range threads {
+	for _, d := range threads {
+		t, err := d.thread()
+		if err != nil {
+			return err
+		}
 		recs := make([]any, 0, len(t.Comments))
 		for _, c := range t.Comments {
-			recs = append(recs, commentRecord{ID: c.ID, ProposalID: t.ID, ForumID: t.ForumID, Comment: c})
+			recs = append(recs, commentRecord{ID: c.ID, ProposalID: t.ProposalID, ForumID: t.ForumID, Comment: toCommentDoc(c)})
 		}
 		if err := insertMissing(ctx, db.w.Collection(colComments), recs); err != nil {
 			return err
@@ -137,10 +141,14 @@ func migrateRevisions(ctx context.Context, db *DB) error {
 	if err := findAll(ctx, db.w.Collection(colThreads), bson.M{}, &threads); err != nil {
 		return err
 	}
-	for _, t := range threads {
+	for _, d := range threads {
+		t, err := d.thread()
+		if err != nil {
+			return err
+		}
 		for _, c := range t.Comments {
 			if _, err := db.w.Collection(colComments).ReplaceOne(ctx, bson.M{"_id": c.ID, "rev": bson.M{"$lte": c.Rev}},
-				commentRecord{ID: c.ID, ProposalID: t.ID, ForumID: t.ForumID, Comment: c}); err != nil {
+				commentRecord{ID: c.ID, ProposalID: t.ProposalID, ForumID: t.ForumID, Comment: toCommentDoc(c)}); err != nil {
 				return err
 			}
 		}
@@ -173,8 +181,12 @@ func migrateRecount(ctx context.Context, db *DB) error {
 		return err
 	}
 	comments := map[string]int{}
-	for _, t := range threads {
-		comments[t.ID] = len(t.thread().Comments)
+	for _, d := range threads {
+		t, err := d.thread()
+		if err != nil {
+			return err
+		}
+		comments[d.ID] = len(t.Comments)
 	}
 	var ids []struct {
 		ID string `bson:"_id"`

@@ -40,17 +40,28 @@ func TestThreads(t *testing.T) {
 	if c := th.Comments[0]; c.Body != "ciao مرحبا" || !c.CreatedAt.Equal(now) || c.EditedAt != nil {
 		t.Fatalf("comment: %+v", c)
 	}
-	stale := *th
-	th.Comments[0].Deleted, th.Comments[0].Rev = true, 1
-	if err := db.SaveThread(ctx, th, th.Comments[0].ID); err != nil || th.Version != 51 {
-		t.Fatalf("save: %v %d", err, th.Version)
+	id0 := th.Comments[0].ID
+	changed, c0, err := db.ChangeComment(ctx, "p1", id0, func(_ *insieme.Thread, c *insieme.Comment) error {
+		c.Deleted = true
+		return nil
+	})
+	if err != nil || changed.Version != 51 || !c0.Deleted || c0.Rev != 1 {
+		t.Fatalf("change: %v version %d, %+v", err, changed.Version, c0)
 	}
-	if err := db.SaveThread(ctx, &stale); insieme.ErrorCode(err) != insieme.ECONFLICT {
-		t.Fatalf("stale save: %v", err)
+	// A change refused by its function stores nothing.
+	refusal := insieme.Errorf(insieme.ECONFLICT, "no")
+	if _, _, err := db.ChangeComment(ctx, "p1", id0, func(_ *insieme.Thread, c *insieme.Comment) error {
+		c.Body = "never"
+		return refusal
+	}); err != refusal {
+		t.Fatalf("refused change: %v", err)
+	}
+	if _, _, err := db.ChangeComment(ctx, "p1", "p1~nothere", func(*insieme.Thread, *insieme.Comment) error { return nil }); insieme.ErrorCode(err) != insieme.ENOTFOUND {
+		t.Fatalf("change of an unknown comment: %v", err)
 	}
 	again, _ := db.Thread(ctx, "p1")
-	if !again.Comments[0].Deleted || len(again.Comments) != 50 {
-		t.Fatalf("saved thread: %+v", again.Comments[0])
+	if !again.Comments[0].Deleted || len(again.Comments) != 50 || again.Version != 51 {
+		t.Fatalf("changed thread: %+v", again.Comments[0])
 	}
 	mine, err := db.CommentsBy(ctx, "a")
 	if err != nil || len(mine) != 50 || !mine[0].CreatedAt.Equal(now) {
@@ -62,8 +73,8 @@ func TestThreads(t *testing.T) {
 			deleted++
 		}
 	}
-	if deleted != 1 {
-		t.Fatalf("the saved change reached %d comment documents, want 1", deleted)
+	if deleted != 1 || mine[0].Body == "never" {
+		t.Fatalf("the change reached %d comments, want 1 (%+v)", deleted, mine[0])
 	}
 	// The cached thread agrees with the comments: a rebuild changes nothing.
 	if _, changed, err := db.RebuildThread(ctx, "p1", "f1"); err != nil || changed {
@@ -87,16 +98,20 @@ func TestRebuildThreadRestoresLostComments(t *testing.T) {
 		}
 	}
 	th, _ := db.Thread(ctx, "p2")
-	edited := th.Comments[2]
-	edited.Body, edited.Rev = "changed", 1
-	th.Comments = th.Comments[:1] // the cache lost two comments and never saw the edit
-	if err := db.SaveThread(ctx, th); err != nil {
+	lost := th.Comments[2].ID
+	th.Comments = th.Comments[:1] // the cache lost two comments
+	if err := db.ReplaceThreadCache(ctx, th); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveThread(ctx, &insieme.Thread{ProposalID: "p2", ForumID: "f1", Version: th.Version, Comments: []insieme.Comment{th.Comments[0], edited}}, edited.ID); err != nil {
-		t.Fatal(err)
+	// A comment the cache lost can still be changed.
+	if _, c, err := db.ChangeComment(ctx, "p2", lost, func(_ *insieme.Thread, c *insieme.Comment) error {
+		c.Body = "changed"
+		return nil
+	}); err != nil || c.Rev != 1 {
+		t.Fatalf("change of a comment the cache lost: %+v %v", c, err)
 	}
-	if err := db.SaveThread(ctx, &insieme.Thread{ProposalID: "p2", ForumID: "f1", Version: th.Version + 1, Comments: th.Comments}); err != nil {
+	// ... and the cache loses that change too.
+	if err := db.ReplaceThreadCache(ctx, &insieme.Thread{ProposalID: "p2", ForumID: "f1", Version: th.Version + 1, Comments: th.Comments}); err != nil {
 		t.Fatal(err)
 	}
 	rebuilt, changed, err := db.RebuildThread(ctx, "p2", "f1")
@@ -115,45 +130,95 @@ func TestRebuildThreadRestoresLostComments(t *testing.T) {
 	}
 }
 
-// A change that lost the version race leaves no trace in the comment's document, and a
-// rebuild keeps the newer revision of each comment: a stale edit cannot undo a hiding.
-func TestRebuildKeepsTheNewerRevision(t *testing.T) {
+// Two nodes changing one comment at the same instant (a moderator hides it while its author
+// edits it) both land: the revisions are inserts under unique ids, so the later change is
+// applied on top of the earlier one, whatever the cached thread's rewrites did; a rebuild
+// takes each comment's highest revision.
+func TestConcurrentChangesOfOneCommentAllLand(t *testing.T) {
 	ctx := context.Background()
 	db := store.DB(t)
+	other := store.Node(t, db.Name())
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	c := insieme.Comment{ID: insieme.NewCommentID("p4", "a"), AuthorID: "u", Body: "first", Stance: insieme.StanceFor, CreatedAt: now}
-	if _, err := db.AppendComment(ctx, "p4", "f1", c); err != nil {
+	const comments = 12
+	for i := range comments {
+		c := insieme.Comment{ID: insieme.NewCommentID("p4", fmt.Sprint(i)), AuthorID: "u", Body: "first", Stance: insieme.StanceFor, CreatedAt: now}
+		if _, err := db.AppendComment(ctx, "p4", "f1", c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range comments {
+		id := insieme.NewCommentID("p4", fmt.Sprint(i))
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if _, _, err := db.ChangeComment(ctx, "p4", id, func(_ *insieme.Thread, c *insieme.Comment) error {
+				c.Hidden = true
+				return nil
+			}); err != nil {
+				t.Error(err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if _, _, err := other.ChangeComment(ctx, "p4", id, func(_ *insieme.Thread, c *insieme.Comment) error {
+				c.Body = "edited"
+				return nil
+			}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	check := func(what string, cs []insieme.Comment) {
+		t.Helper()
+		if len(cs) != comments {
+			t.Fatalf("%s: %d comments, want %d", what, len(cs), comments)
+		}
+		for _, c := range cs {
+			if !c.Hidden || c.Body != "edited" || c.Rev != 2 {
+				t.Fatalf("%s: a change was lost: %+v", what, c)
+			}
+		}
+	}
+	mine, err := db.CommentsBy(ctx, "u")
+	if err != nil {
 		t.Fatal(err)
 	}
+	check("stored revisions", mine)
+	rebuilt, _, err := db.RebuildThread(ctx, "p4", "f1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("rebuilt thread", rebuilt.Comments)
+	// The cache lost every change (as concurrent rewrites could make it): the rebuild restores
+	// them, and a second one changes nothing.
 	th, _ := db.Thread(ctx, "p4")
-	stale := &insieme.Thread{ProposalID: "p4", ForumID: "f1", Version: th.Version, Comments: slices.Clone(th.Comments)}
-	// A moderator hides it (revision 1).
-	th.Comments[0].Hidden, th.Comments[0].Rev = true, 1
-	if err := db.SaveThread(ctx, th, c.ID); err != nil {
-		t.Fatal(err)
+	old := slices.Clone(th.Comments)
+	for i := range old {
+		old[i].Hidden, old[i].Body, old[i].Rev = false, "first", 0
 	}
-	// The author's edit read the thread before: it loses the race and writes nothing.
-	stale.Comments[0].Body, stale.Comments[0].Rev = "edited", 1
-	if err := db.SaveThread(ctx, stale, c.ID); insieme.ErrorCode(err) != insieme.ECONFLICT {
-		t.Fatalf("stale save: %v", err)
-	}
-	mine, _ := db.CommentsBy(ctx, "u")
-	if len(mine) != 1 || !mine[0].Hidden || mine[0].Body != "first" || mine[0].Rev != 1 {
-		t.Fatalf("the comment's document: %+v", mine)
-	}
-	// The cache lost the hiding (as a concurrent rewrite could make it): the rebuild restores it.
-	th, _ = db.Thread(ctx, "p4")
-	lost := &insieme.Thread{ProposalID: "p4", ForumID: "f1", Version: th.Version, Comments: []insieme.Comment{c}}
-	if err := db.SaveThread(ctx, lost); err != nil {
+	if err := db.ReplaceThreadCache(ctx, &insieme.Thread{ProposalID: "p4", ForumID: "f1", Version: th.Version, Comments: old}); err != nil {
 		t.Fatal(err)
 	}
 	rebuilt, changed, err := db.RebuildThread(ctx, "p4", "f1")
-	if err != nil || !changed || !rebuilt.Comments[0].Hidden || rebuilt.Comments[0].Rev != 1 {
-		t.Fatalf("rebuild: %v %+v %v", changed, rebuilt, err)
+	if err != nil || !changed {
+		t.Fatalf("rebuild: %v %v", changed, err)
 	}
-	// An older document does not overwrite a newer one.
+	check("thread rebuilt from a stale cache", rebuilt.Comments)
 	if _, changed, _ := db.RebuildThread(ctx, "p4", "f1"); changed {
 		t.Fatal("a second rebuild changed the thread")
+	}
+	// A change made on the stale cache starts from the newest revision, not the cache's.
+	if err := db.ReplaceThreadCache(ctx, &insieme.Thread{ProposalID: "p4", ForumID: "f1", Version: rebuilt.Version, Comments: old}); err != nil {
+		t.Fatal(err)
+	}
+	_, c, err := db.ChangeComment(ctx, "p4", old[0].ID, func(_ *insieme.Thread, c *insieme.Comment) error {
+		c.Stance = insieme.StanceAgainst
+		return nil
+	})
+	if err != nil || c.Rev != 3 || !c.Hidden || c.Body != "edited" || c.Stance != insieme.StanceAgainst {
+		t.Fatalf("change on a stale cache: %+v %v", c, err)
 	}
 }
 

@@ -136,6 +136,8 @@ func BenchmarkForumPages(b *testing.B) {
 				srv.app.ApplyCatalogEvent(context.Background(), []byte(`{"id":"`+commented+`","thread":true}`))
 			}
 			b.Run("200-comments-after-a-change", func(b *testing.B) { measure(b, srv, "/api/v1/proposals/"+commented+"/comments", drop) })
+			// A node's first read of the thread: nothing cached, decoded from the store.
+			b.Run("200-comments-cold", func(b *testing.B) { measure(b, srv, "/api/v1/proposals/"+commented+"/comments", srv.app.ForgetThreads) })
 		})
 	}
 }
