@@ -56,45 +56,13 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 
 	// Participants join, spread over the workers.
 	start := time.Now()
-	workers := make([]*workerProc, o.workers)
-	per := (o.clients + o.workers - 1) / o.workers
-	for i := range workers {
-		n := min(per, o.clients-i*per)
-		if n <= 0 {
-			workers = workers[:i]
-			break
-		}
-		w, err := startWorker(ctx, o, i*per, n, session, code, stderr)
-		if err != nil {
-			return err
-		}
-		workers[i] = w
+	workers, err := startWorkers(ctx, o, session, code, stderr)
+	if err != nil {
+		return err
 	}
-	defer func() {
-		for _, w := range workers {
-			_ = w.ask(command{Cmd: "quit"}, new(struct{}))
-			_ = w.in.Close()
-			_ = w.cmd.Wait()
-		}
-	}()
+	defer stopWorkers(workers)
 	var mu sync.Mutex
-	var firstErr error
-	each := func(f func(w *workerProc) error) error {
-		var wg sync.WaitGroup
-		for _, w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := f(w); err != nil {
-					mu.Lock()
-					firstErr = errors.Join(firstErr, err)
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		return firstErr
-	}
+	each := func(f func(w *workerProc) error) error { return eachWorker(workers, f) }
 	if err := each(func(w *workerProc) error {
 		var a readyAnswer
 		if err := w.readAnswer(&a); err != nil {
@@ -171,6 +139,53 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 		return errors.New("the final tally does not count each voter's latest acknowledged ballot")
 	}
 	return nil
+}
+
+// startWorkers starts the worker processes, the participants spread over them.
+func startWorkers(ctx context.Context, o *options, target, code string, stderr io.Writer) ([]*workerProc, error) {
+	workers := make([]*workerProc, 0, o.workers)
+	per := (o.clients + o.workers - 1) / o.workers
+	for i := range o.workers {
+		n := min(per, o.clients-i*per)
+		if n <= 0 {
+			break
+		}
+		w, err := startWorker(ctx, o, i*per, n, target, code, stderr)
+		if err != nil {
+			stopWorkers(workers)
+			return nil, err
+		}
+		workers = append(workers, w)
+	}
+	return workers, nil
+}
+
+func stopWorkers(workers []*workerProc) {
+	for _, w := range workers {
+		_ = w.ask(command{Cmd: "quit"}, new(struct{}))
+		_ = w.in.Close()
+		_ = w.cmd.Wait()
+	}
+}
+
+// eachWorker runs f for every worker at once and joins their errors.
+func eachWorker(workers []*workerProc, f func(w *workerProc) error) error {
+	var mu sync.Mutex
+	var errs error
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(w); err != nil {
+				mu.Lock()
+				errs = errors.Join(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // readAnswer reads a worker's next answer without sending a command.

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 func TestPercentilesReadTheBuckets(t *testing.T) {
@@ -53,5 +54,23 @@ func TestPollTallyReadsTheFinalCounts(t *testing.T) {
 	}
 	if got := read(`{"results":{"counts":[3,1,0],"final":true}}`); got != nil {
 		t.Fatalf("a tally of another size: %v", got)
+	}
+}
+
+func TestEditReportMeasuresEveryMoveAtEveryParticipant(t *testing.T) {
+	sentAt := time.Unix(100, 0)
+	a, b := newParticipant([]string{"x"}, 0, "10.0.0.1"), newParticipant([]string{"x"}, 1, "10.0.0.2")
+	a.token, b.token = "t", "t"
+	// Both see the move e1 (a after 10 ms, b after 30 ms); only a sees e2; a sees e1 twice.
+	event := func(edit string) json.RawMessage {
+		return json.RawMessage(`{"type":"card.state","card":{"id":"c","versions":{"pos":"` + edit + `","text":"other"}}}`)
+	}
+	a.receivedEdit(event("e1"), sentAt.Add(10*time.Millisecond))
+	a.receivedEdit(event("e1"), sentAt.Add(50*time.Millisecond))
+	b.receivedEdit(event("e1"), sentAt.Add(30*time.Millisecond))
+	a.receivedEdit(event("e2"), sentAt.Add(20*time.Millisecond))
+	got := editReport([]*participant{a, b}, map[uint64]int64{editHash("e1"): sentAt.UnixNano(), editHash("e2"): sentAt.UnixNano()})
+	if got.Received != 3 || got.Missing != 1 || got.Buckets[10] != 1 || got.Buckets[30] != 1 || got.Buckets[20] != 1 {
+		t.Fatalf("report: %+v", got)
 	}
 }

@@ -74,21 +74,30 @@ func (h *host) signIn(ctx context.Context, email, password string) error {
 	return h.call(ctx, "POST", "/api/v1/auth/login", map[string]string{"email": email, "password": password}, nil)
 }
 
+// forum returns forumID, or makes an open forum the host may run sessions and workshops in
+// (the host must be an admin then).
+func (h *host) forum(ctx context.Context, forumID string) (string, error) {
+	if forumID != "" {
+		return forumID, nil
+	}
+	var org struct{ ID string }
+	name := fmt.Sprintf("Comune di prova %d", time.Now().UnixNano())
+	if err := h.call(ctx, "POST", "/api/v1/organisations", map[string]any{"kind": "municipality", "name": name}, &org); err != nil {
+		return "", fmt.Errorf("municipality (the host must be an admin to set up a forum; or give -forum): %w", err)
+	}
+	var f struct{ ID string }
+	if err := h.call(ctx, "POST", "/api/v1/forums", map[string]any{"municipalityId": org.ID,
+		"title": map[string]string{"it": "Forum di carico"}, "status": "open", "languages": []string{"it"}}, &f); err != nil {
+		return "", fmt.Errorf("forum: %w", err)
+	}
+	return f.ID, nil
+}
+
 // setUp finds or makes an open forum the host may run sessions in, and schedules and starts
 // a session there. It returns the session's id and join code.
 func (h *host) setUp(ctx context.Context, forumID string) (id, code string, err error) {
-	if forumID == "" {
-		var org struct{ ID string }
-		name := fmt.Sprintf("Comune di prova %d", time.Now().Unix())
-		if err := h.call(ctx, "POST", "/api/v1/organisations", map[string]any{"kind": "municipality", "name": name}, &org); err != nil {
-			return "", "", fmt.Errorf("municipality (the host must be an admin to set up a forum; or give -forum): %w", err)
-		}
-		var f struct{ ID string }
-		if err := h.call(ctx, "POST", "/api/v1/forums", map[string]any{"municipalityId": org.ID,
-			"title": map[string]string{"it": "Forum di carico"}, "status": "open", "languages": []string{"it"}}, &f); err != nil {
-			return "", "", fmt.Errorf("forum: %w", err)
-		}
-		forumID = f.ID
+	if forumID, err = h.forum(ctx, forumID); err != nil {
+		return "", "", err
 	}
 	var s struct{ ID, Code string }
 	agenda := []map[string]any{}

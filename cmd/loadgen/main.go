@@ -1,4 +1,5 @@
-// Command loadgen is Insieme's load generator for live sessions. It signs a host in, schedules
+// Command loadgen is Insieme's load generator for live sessions and (with -workshop)
+// co-design workshops (see workshop.go). It signs a host in, schedules
 // and starts a session, joins N guests by code over several worker processes (each guest with
 // its own address behind the node's trusted proxy, as phones behind haproxy would be), has the
 // host broadcast agenda changes at a steady rate while it measures how long each takes to reach
@@ -54,6 +55,11 @@ type options struct {
 	options  int
 	jsonOut  bool
 
+	// workshops
+	workshop bool
+	editRate float64
+	dots     int
+
 	// worker mode
 	worker  bool
 	offset  int
@@ -78,6 +84,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.changes, "changes", 1, "how many times each participant changes their ballot")
 	fs.IntVar(&o.options, "options", 4, "options of the poll")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as JSON")
+	fs.BoolVar(&o.workshop, "workshop", false, "run a co-design workshop instead of a live session: card moves at -edit-rate for -duration, then a dot-vote")
+	fs.Float64Var(&o.editRate, "edit-rate", 2, "workshops: board edits a second per participant")
+	fs.IntVar(&o.dots, "dots", 5, "workshops: dots per participant")
 	fs.BoolVar(&o.worker, "worker", false, "internal: run as a worker process")
 	fs.IntVar(&o.offset, "offset", 0, "internal: the worker's first participant number")
 	fs.StringVar(&o.session, "session", "", "internal: the session id")
@@ -95,8 +104,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			o.metrics = append(o.metrics, m)
 		}
 	}
-	if len(o.nodes) == 0 || o.clients < 1 || o.workers < 1 || o.rate <= 0 {
-		return nil, errors.New("need -nodes, and -clients, -workers and -rate above zero")
+	if len(o.nodes) == 0 || o.clients < 1 || o.workers < 1 || o.rate <= 0 || o.editRate <= 0 || o.dots < 1 {
+		return nil, errors.New("need -nodes, and -clients, -workers, -rate, -edit-rate and -dots above zero")
 	}
 	return o, nil
 }
@@ -108,6 +117,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if o.worker {
 		return runWorker(ctx, o, stdin, stdout)
+	}
+	if o.workshop {
+		return coordinateWorkshop(ctx, o, stdout, stderr)
 	}
 	return coordinate(ctx, o, stdout, stderr)
 }

@@ -22,14 +22,17 @@ type participant struct {
 	node    int
 	addr    string // the address it claims behind the trusted proxy (X-Forwarded-For)
 	token   string
-	session string
+	session string // the session's or workshop's id
 	room    string
+	id      string // the guest's participant id
+	card    string // workshops: the card it wrote
 
 	mu       sync.Mutex
 	conn     *websocket.Conn
 	epoch    string
 	seq      uint64
 	received map[int64]time.Time // session version → when its session.state arrived
+	edits    map[uint64]int64    // workshops: hash of a board edit's id → when it arrived (unix ns)
 	gaps     int                 // events that arrived out of sequence (should stay 0)
 	pending  map[string]chan reply
 	nextRef  atomic.Int64
@@ -60,7 +63,7 @@ type frame struct {
 }
 
 func newParticipant(nodes []string, first int, addr string) *participant {
-	return &participant{nodes: nodes, node: first % len(nodes), addr: addr, received: map[int64]time.Time{},
+	return &participant{nodes: nodes, node: first % len(nodes), addr: addr, received: map[int64]time.Time{}, edits: map[uint64]int64{},
 		pending: map[string]chan reply{}, ready: make(chan struct{})}
 }
 
@@ -79,8 +82,12 @@ func (p *participant) join(ctx context.Context, client *http.Client, code, name 
 			continue
 		}
 		var out struct {
-			ID    string `json:"id"`
-			Token string `json:"token"`
+			Kind      string `json:"kind"`
+			ID        string `json:"id"`
+			Token     string `json:"token"`
+			Principal struct {
+				ID string `json:"id"`
+			} `json:"principal"`
 		}
 		err = json.NewDecoder(res.Body).Decode(&out)
 		res.Body.Close()
@@ -89,7 +96,10 @@ func (p *participant) join(ctx context.Context, client *http.Client, code, name 
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		p.token, p.session, p.room = out.Token, out.ID, "session:"+out.ID
+		if out.Kind == "" {
+			out.Kind = "session"
+		}
+		p.token, p.session, p.room, p.id = out.Token, out.ID, out.Kind+":"+out.ID, out.Principal.ID
 		return nil
 	}
 	return lastErr
@@ -191,9 +201,14 @@ func (p *participant) handle(data []byte) {
 				Version int64 `json:"version"`
 			} `json:"session"`
 		}
-		if json.Unmarshal(f.Data, &ev) == nil && ev.Type == "session.state" {
-			if _, ok := p.received[ev.Session.Version]; !ok {
-				p.received[ev.Session.Version] = now
+		if json.Unmarshal(f.Data, &ev) == nil {
+			switch ev.Type {
+			case "session.state":
+				if _, ok := p.received[ev.Session.Version]; !ok {
+					p.received[ev.Session.Version] = now
+				}
+			case "card.state":
+				p.receivedEdit(f.Data, now)
 			}
 		}
 		p.mu.Unlock()

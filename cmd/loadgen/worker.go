@@ -20,6 +20,13 @@ type command struct {
 	Options int             `json:"options,omitempty"`
 	Changes int             `json:"changes,omitempty"`
 	Sent    map[int64]int64 `json:"sent,omitempty"` // session version → unix nanoseconds
+
+	// workshops
+	Rate     float64          `json:"rate,omitempty"`
+	Duration time.Duration    `json:"duration,omitempty"`
+	Edits    map[uint64]int64 `json:"edits,omitempty"` // edit id hash → unix nanoseconds
+	Targets  []string         `json:"targets,omitempty"`
+	Dots     int              `json:"dots,omitempty"`
 }
 
 // readyAnswer says how many of a worker's participants joined and subscribed.
@@ -96,11 +103,20 @@ func runWorker(ctx context.Context, o *options, stdin io.Reader, stdout io.Write
 		if err := json.Unmarshal(in.Bytes(), &c); err != nil {
 			return err
 		}
+		var err error
 		switch c.Cmd {
 		case "vote":
 			if err := enc.Encode(voteAll(ctx, ps, c)); err != nil {
 				return err
 			}
+		case "cards":
+			err = enc.Encode(writeCards(ctx, ps))
+		case "edits":
+			err = enc.Encode(moveCards(ctx, ps, c.Rate, c.Duration))
+		case "edit-report":
+			err = enc.Encode(editReport(ps, c.Edits))
+		case "dots":
+			err = enc.Encode(spendDots(ctx, ps, c.Targets, c.Dots))
 		case "report":
 			if err := enc.Encode(report(ps, c.Sent)); err != nil {
 				return err
@@ -110,6 +126,9 @@ func runWorker(ctx context.Context, o *options, stdin io.Reader, stdout io.Write
 				p.closed.Store(true)
 			}
 			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return in.Err()
