@@ -23,6 +23,7 @@ import {
   mayMove,
   mayWrite,
   mergeVersioned,
+  nextClusterPos,
   nextPhase,
   phaseAllows,
   ranked,
@@ -315,6 +316,12 @@ describe('the board', () => {
     expect(l.cards.c2.y).toBeGreaterThan(100);
     expect(l.cards.c3.x).toBeGreaterThan(l.cards.c2.x);
     expect(l.cards.c2.y).toBe(l.cards.c3.y);
+  });
+
+  it('puts a new cluster in the first free place', () => {
+    expect(nextClusterPos([])).toEqual({ x: 100, y: 100 });
+    expect(nextClusterPos([{ x: 100, y: 100 }])).toEqual({ x: 100 + CLUSTER_W + 200, y: 100 });
+    expect(nextClusterPos([{ x: 2300, y: 100 }])).toEqual({ x: 100, y: 100 });
   });
 
   it('finds the cluster under a card, and moves and clamps by arrow keys', () => {

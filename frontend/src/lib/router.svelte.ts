@@ -130,6 +130,7 @@ const table: Array<[RegExp, string, string[]]> = [
   [/^\/sessions\/([^/]+)\/?$/, 'sessionLive', ['id']],
   [/^\/sessions\/([^/]+)\/host\/?$/, 'sessionHost', ['id']],
   [/^\/sessions\/([^/]+)\/projector\/?$/, 'sessionProjector', ['id']],
+  [/^\/workshops\/([^/]+)\/?$/, 'workshop', ['id']],
 ];
 
 export function match(path: string): Match {

@@ -104,6 +104,8 @@ export interface Forum {
   createdAt: string;
   canManage?: boolean;
   mediator?: boolean;
+  /** the viewer runs the forum's co-design workshops (the per-forum role, staff or admin) */
+  facilitator?: boolean;
 }
 
 export interface Place {
@@ -130,7 +132,16 @@ export interface ProposalSummary {
   overdue: boolean;
 }
 
+/** Where a proposal came from: a cluster or action of a co-design workshop. */
+export interface ProposalOrigin {
+  workshopId: string;
+  workshopTitle: string;
+  /** the cluster or action id */
+  source: string;
+}
+
 export interface Proposal extends ProposalSummary {
+  origin?: ProposalOrigin;
   body: string;
   bodyHtml: string;
   place?: Place;

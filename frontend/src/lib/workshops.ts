@@ -658,7 +658,10 @@ export function layout(cards: readonly Card[], clusters: readonly Cluster[]): { 
       k++;
     }
   }
-  const top = clusters.some((c) => !hasPos(c)) ? 100 + Math.ceil(k / perRow) * (CLUSTER_H + 200) : 100;
+  // Unplaced cards go below every cluster's area.
+  let top = 100;
+  for (const p of Object.values(out.clusters)) top = Math.max(top, p.y + CLUSTER_H + 200);
+  top = Math.min(top, CANVAS - CARD_H);
   const cols = Math.floor(CANVAS / (CARD_W + 100));
   let n = 0;
   for (const c of [...cards].sort(byCreation)) {
@@ -669,6 +672,18 @@ export function layout(cards: readonly Card[], clusters: readonly Cluster[]): { 
     }
   }
   return out;
+}
+
+/** nextClusterPos: where a new cluster's area goes: the first free place in the grid of areas. */
+export function nextClusterPos(taken: readonly Pos[]): Pos {
+  const perRow = Math.floor(CANVAS / (CLUSTER_W + 200));
+  const rows = Math.floor(CANVAS / (CLUSTER_H + 200));
+  const free = (p: Pos) => taken.every((q) => Math.abs(q.x - p.x) >= CLUSTER_W || Math.abs(q.y - p.y) >= CLUSTER_H);
+  for (let i = 0; i < perRow * rows; i++) {
+    const p = { x: 100 + (i % perRow) * (CLUSTER_W + 200), y: 100 + Math.floor(i / perRow) * (CLUSTER_H + 200) };
+    if (free(p)) return p;
+  }
+  return { x: 100, y: 100 };
 }
 
 /** clusterAt: the cluster whose area holds a card's centre when the card stands at `p`. */
@@ -743,28 +758,9 @@ export function timerMinutes(ms: number | null): number | null {
   return ms === null ? null : Math.ceil(ms / 60_000);
 }
 
-// --- links -------------------------------------------------------------------------------------
+// --- links (in workshopList.ts: the forum page's small chunk) ---------------------------------
 
-export type ExportFormat = 'md' | 'csv' | 'json' | 'html';
-
-/** exportLink: the workshop's output in a format (csv: `part` = cards, votes or actions). */
-export function exportLink(id: string, format: ExportFormat, part?: 'cards' | 'votes' | 'actions'): string {
-  const base = `/api/v1/workshops/${encodeURIComponent(id)}/export.${format}`;
-  return part ? `${base}?part=${part}` : base;
-}
-
-export function workshopPath(id: string): string {
-  return `/workshops/${encodeURIComponent(id)}`;
-}
-
-/** groupWorkshops: a forum's workshops: running or upcoming (soonest first), then closed (latest first). */
-export function groupWorkshops(list: readonly WorkshopSummary[]): { open: WorkshopSummary[]; closed: WorkshopSummary[] } {
-  const at = (w: WorkshopSummary) => Date.parse(w.scheduledAt) || 0;
-  return {
-    open: list.filter((w) => w.phase !== 'closed').sort((a, b) => at(a) - at(b)),
-    closed: list.filter((w) => w.phase === 'closed').sort((a, b) => at(b) - at(a)),
-  };
-}
+export { exportLink, groupWorkshops, workshopPath, type ExportFormat } from './workshopList';
 
 /** One group (table) row of the new-workshop form. */
 export interface GroupRow {
