@@ -132,6 +132,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}); err != nil {
 		return fmt.Errorf("following live sessions: %w", err)
 	}
+	// Workshops: the same for their facilitators' documents and their boards.
+	if err := hub.Listen(runCtx, app.WorkshopRoom, realtime.Listener{
+		OnEvent: func(ev realtime.Event) { a.ApplyWorkshopEvent(runCtx, ev.Data) },
+		OnReset: a.ResetWorkshops,
+	}); err != nil {
+		return fmt.Errorf("following workshops: %w", err)
+	}
 	for typ, action := range a.LiveActions() {
 		hub.Handle(typ, realtime.Handler(action))
 	}

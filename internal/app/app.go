@@ -34,6 +34,7 @@ type Store interface {
 	insieme.MinutesStore
 	insieme.QuestionStore
 	insieme.PollStore
+	insieme.WorkshopStore
 }
 
 // Live is the live-room hub as the app sees it.
@@ -86,9 +87,10 @@ type App struct {
 	repairAfter  time.Duration
 	rooms        liveRooms // this node's copy of live sessions' state
 	minutesKnown knownMinutes
-	parts        liveParts // this node's copy of sessions' questions, upvotes and hands
-	polls        livePolls // this node's copy of sessions' polls and their running counts
-	repairs      repairs   // proposals waiting for a recount
+	parts        liveParts     // this node's copy of sessions' questions, upvotes and hands
+	polls        livePolls     // this node's copy of sessions' polls and their running counts
+	repairs      repairs       // proposals waiting for a recount
+	workshops    workshopRooms // this node's copy of workshops and their boards
 
 	node     string           // this process's id among the nodes (random per process)
 	presence *presenceTracker // who is connected to live sessions, on every node
@@ -122,6 +124,7 @@ func New(d Deps) *App {
 	a.personal = append(a.personal, a.questionsPersonalData()...)
 	a.personal = append(a.personal, a.pollsPersonalData()...)
 	a.personal = append(a.personal, a.minutesPersonalData(), a.sessionsPersonalData())
+	a.personal = append(a.personal, a.workshopsPersonalData())
 	a.catalog.Store(newCatalog())
 	a.markup = markup.New()
 	a.node = newID()[:16]

@@ -30,6 +30,7 @@ type ForumView struct {
 	CreatedAt     time.Time     `json:"createdAt"`
 	CanManage     bool          `json:"canManage,omitempty"`
 	Mediator      bool          `json:"mediator,omitempty"`
+	Facilitator   bool          `json:"facilitator,omitempty"` // may run the forum's workshops
 }
 
 // OrgRef names an organisation.
@@ -54,9 +55,11 @@ func (a *App) forumView(ctx context.Context, p *insieme.Principal, f *insieme.Fo
 		return nil, err
 	}
 	v.CanManage = manages
+	v.Facilitator = manages
 	if p.IsAccount() {
-		if r, err := a.store.ForumRole(ctx, f.ID, p.AccountID); err == nil && r.Role == insieme.RoleMediator {
-			v.Mediator = true
+		if r, err := a.store.ForumRole(ctx, f.ID, p.AccountID); err == nil {
+			v.Mediator = r.Role == insieme.RoleMediator
+			v.Facilitator = v.Facilitator || r.Role == insieme.RoleFacilitator
 		}
 	}
 	return v, nil

@@ -35,6 +35,8 @@ func (a *App) Authorize(ctx context.Context, p *insieme.Principal, room string) 
 		return a.authorizeSession(ctx, p, id)
 	case "session-host":
 		return a.authorizeSessionHost(ctx, p, id)
+	case "workshop":
+		return a.authorizeWorkshop(ctx, p, id)
 	}
 	return insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
 }
@@ -59,6 +61,8 @@ func (a *App) Snapshot(ctx context.Context, p *insieme.Principal, room string) (
 		v, err = a.sessionState(ctx, p, id)
 	case "session-host":
 		v, err = a.hostState(ctx, p, id)
+	case "workshop":
+		v, err = a.workshopState(ctx, p, id)
 	default:
 		return nil, insieme.Errorf(insieme.ENOTFOUND, "Unknown room.")
 	}

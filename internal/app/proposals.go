@@ -28,6 +28,15 @@ type ProposalView struct {
 	// CanTranslate: the author, the forum's mediators and managers.
 	CanTranslate bool              `json:"canTranslate,omitempty"`
 	Translations []TranslationView `json:"translations"`
+	// Origin is the workshop output the proposal came from ("came from workshop ...").
+	Origin *OriginView `json:"origin,omitempty"`
+}
+
+// OriginView links a proposal back to the workshop cluster or action it came from.
+type OriginView struct {
+	WorkshopID    string `json:"workshopId"`
+	WorkshopTitle string `json:"workshopTitle"`
+	Source        string `json:"source"`
 }
 
 // ProposalSummary is a proposal in a list.
@@ -189,6 +198,7 @@ type ProposalInput struct {
 	Language *string
 	Category *string
 	Place    **PlaceView
+	Origin   *insieme.ProposalOrigin // set by the app only (a workshop's output), never from a request
 }
 
 func (a *App) checkProposal(v *insieme.Invalid, f *insieme.Forum, in *ProposalInput, creating bool) {
@@ -279,7 +289,7 @@ func (a *App) CreateProposal(ctx context.Context, p *insieme.Principal, forumID 
 	now := a.Now()
 	pr := &insieme.Proposal{ID: newID(), ForumID: f.ID, AuthorID: p.AccountID, OrgID: in.OrgID, Title: *in.Title,
 		Body: *in.Body, BodyHTML: a.markup.Markdown(*in.Body), Language: *in.Language, Category: *in.Category,
-		Place: toPlace(in.Place), Status: insieme.ProposalSubmitted, CreatedAt: now, UpdatedAt: now}
+		Place: toPlace(in.Place), Status: insieme.ProposalSubmitted, Origin: in.Origin, CreatedAt: now, UpdatedAt: now}
 	pr.Tokens = search.Tokens(pr.Title + "\n" + pr.Body)
 	if err := a.store.CreateProposal(ctx, pr); err != nil {
 		return nil, err
@@ -317,6 +327,9 @@ func (a *App) proposalView(ctx context.Context, p *insieme.Principal, pr *insiem
 		return nil, err
 	}
 	v := &ProposalView{ProposalSummary: s, Body: pr.Body, BodyHTML: pr.BodyHTML, UpdatedAt: pr.UpdatedAt}
+	if o := pr.Origin; o != nil {
+		v.Origin = &OriginView{WorkshopID: o.WorkshopID, WorkshopTitle: o.WorkshopTitle, Source: o.Source}
+	}
 	if pr.Place != nil {
 		v.Place = &PlaceView{Name: pr.Place.Name, Lat: pr.Place.Lat, Lng: pr.Place.Lng}
 	}

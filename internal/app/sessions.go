@@ -609,6 +609,15 @@ func (a *App) Join(ctx context.Context, p *insieme.Principal, in JoinInput) (*Jo
 	if !now.Before(jc.ExpiresAt) {
 		return nil, errBadCode
 	}
+	if jc.Kind == insieme.JoinWorkshop {
+		w, err := a.store.Workshop(ctx, jc.TargetID)
+		if err != nil {
+			return nil, err
+		}
+		if w.Phase == insieme.PhaseClosed {
+			return nil, errWorkshopClosed
+		}
+	}
 	if jc.Kind == insieme.JoinSession {
 		s, err := a.liveSession(ctx, jc.TargetID)
 		if err != nil {

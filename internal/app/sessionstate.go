@@ -92,8 +92,17 @@ func (a *App) hostState(ctx context.Context, p *insieme.Principal, id string) (*
 // POST /api/v1/sessions/{id}/actions.
 type LiveAction func(ctx context.Context, p *insieme.Principal, msg json.RawMessage) (any, error)
 
-// LiveActions lists the live messages by type.
+// LiveActions lists the live messages by type: the live sessions' and the workshops'.
 func (a *App) LiveActions() map[string]LiveAction {
+	actions := a.sessionActions()
+	for typ, act := range a.WorkshopActions() {
+		actions[typ] = act
+	}
+	return actions
+}
+
+// sessionActions lists the live sessions' messages by type.
+func (a *App) sessionActions() map[string]LiveAction {
 	return map[string]LiveAction{
 		"session.control":    a.controlAction,
 		"question.ask":       a.askAction,

@@ -133,54 +133,15 @@ type MediatorView struct {
 // AddMediator gives the mediator role in a forum to the account with this email. The answer is
 // the same whether or not the address has an account.
 func (a *App) AddMediator(ctx context.Context, p *insieme.Principal, forumID, email string) error {
-	f, err := a.manageableForum(ctx, p, forumID)
-	if err != nil {
-		return err
-	}
-	email = insieme.NormaliseEmail(email)
-	var v insieme.Invalid
-	insieme.CheckEmail(&v, "email", email)
-	if err := v.Err(); err != nil {
-		return err
-	}
-	acct, err := a.store.AccountByEmail(ctx, email)
-	if insieme.ErrorCode(err) == insieme.ENOTFOUND || (err == nil && !acct.Active()) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	return a.store.SetForumRole(ctx, &insieme.ForumRole{ForumID: f.ID, AccountID: acct.ID, Role: insieme.RoleMediator, CreatedAt: a.Now()})
+	return a.addForumRole(ctx, p, forumID, email, insieme.RoleMediator)
 }
 
 // Mediators lists a forum's mediators (its managers).
 func (a *App) Mediators(ctx context.Context, p *insieme.Principal, forumID string) ([]MediatorView, error) {
-	f, err := a.manageableForum(ctx, p, forumID)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := a.store.ForumRoles(ctx, f.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := []MediatorView{}
-	for _, r := range rs {
-		if r.Role != insieme.RoleMediator {
-			continue
-		}
-		pv, err := a.person(ctx, r.AccountID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, MediatorView{PersonView: pv, Since: r.CreatedAt})
-	}
-	return out, nil
+	return a.forumRoleHolders(ctx, p, forumID, insieme.RoleMediator)
 }
 
 // RemoveMediator takes the role away.
 func (a *App) RemoveMediator(ctx context.Context, p *insieme.Principal, forumID, accountID string) error {
-	f, err := a.manageableForum(ctx, p, forumID)
-	if err != nil {
-		return err
-	}
-	return a.store.RemoveForumRole(ctx, f.ID, accountID)
+	return a.removeForumRole(ctx, p, forumID, accountID, insieme.RoleMediator)
 }

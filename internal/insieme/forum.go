@@ -68,8 +68,12 @@ type ForumRole struct {
 	CreatedAt time.Time
 }
 
-// Forum roles.
-const RoleMediator = "mediator"
+// Forum roles: a cultural mediator translates proposals; a facilitator runs the forum's
+// co-design workshops.
+const (
+	RoleMediator    = "mediator"
+	RoleFacilitator = "facilitator"
+)
 
 // ForumUpdate lists the fields to change; nil means unchanged.
 type ForumUpdate struct {

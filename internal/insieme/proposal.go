@@ -54,9 +54,17 @@ type Proposal struct {
 	// Translated lists the languages it has translations in; nil when unknown (stored by
 	// an earlier version: every language is looked up).
 	Translated []string
+	Origin     *ProposalOrigin // the workshop output it came from, if any
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	AnsweredAt *time.Time
+}
+
+// ProposalOrigin links a proposal to the workshop cluster or action it came from.
+type ProposalOrigin struct {
+	WorkshopID    string
+	WorkshopTitle string
+	Source        string // the cluster's or action's id
 }
 
 // Translation is a proposal in another language, by its author or a forum's mediator.

@@ -54,12 +54,22 @@ const (
 	colUpvotes       = "upvotes"       // _id: "<question>:<participant>"
 	colHands         = "hands"         // _id: "<session>:<participant>"; raised hands
 	colMinutes       = "minutes"       // _id: the session; its record, people by id
+
+	// Co-design workshops (docs/WORKSHOPS.md): inserts only, but for the facilitators' documents.
+	colWorkshops       = "workshops"        // facilitators' state of workshops
+	colCards           = "cards"            // _id: "<workshop>~<random>"; inserted once
+	colClusters        = "clusters"         // _id: "<workshop>~k<random>"; inserted once
+	colBoardEdits      = "board_edits"      // _id: "<item>|<field>|<version>"; append-only
+	colWorkshopGroups  = "workshop_groups"  // _id: "<workshop>:<participant>:<n>"; the highest n wins
+	colDots            = "dots"             // _id: "<workshop>:<voter>:<slot>"
+	colWorkshopActions = "workshop_actions" // _id: "<workshop>~a<random>"; the action plan
 )
 
 // Collections lists every collection Insieme writes, for backup and restore.
 var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox,
 	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colComments, colCounts, colFollowers, colFollows, colInboxes, colTimelines, colCases, colAudit,
-	colLiveSessions, colJoinCodes, colGuests, colPolls, colBallots, colQuestions, colUpvotes, colHands, colMinutes}
+	colLiveSessions, colJoinCodes, colGuests, colPolls, colBallots, colQuestions, colUpvotes, colHands, colMinutes,
+	colWorkshops, colCards, colClusters, colBoardEdits, colWorkshopGroups, colDots, colWorkshopActions}
 
 // DB is the store. Reads use a pooled client; writes go through a client of their own, which
 // has one connection on the embedded store because FerretDB loses concurrent updates of one
@@ -162,6 +172,17 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		colUpvotes:      {{Keys: bson.D{{Key: "sessionId", Value: 1}}}, {Keys: bson.D{{Key: "voterId", Value: 1}}}},
 		colHands:        {{Keys: bson.D{{Key: "sessionId", Value: 1}}}, {Keys: bson.D{{Key: "participantId", Value: 1}}}},
 		colMinutes:      {{Keys: bson.D{{Key: "people", Value: 1}}}},
+
+		// Workshops. The dots' compound key makes the per-card maximum hold across nodes.
+		colWorkshops:       {{Keys: bson.D{{Key: "forumId", Value: 1}}}},
+		colCards:           {{Keys: bson.D{{Key: "workshopId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}},
+		colClusters:        {{Keys: bson.D{{Key: "workshopId", Value: 1}}}},
+		colBoardEdits:      {{Keys: bson.D{{Key: "workshopId", Value: 1}}}},
+		colWorkshopGroups:  {{Keys: bson.D{{Key: "workshopId", Value: 1}}}, {Keys: bson.D{{Key: "participantId", Value: 1}}}},
+		colWorkshopActions: {{Keys: bson.D{{Key: "workshopId", Value: 1}}}, {Keys: bson.D{{Key: "ownerId", Value: 1}}}},
+		colDots: {{Keys: bson.D{{Key: "workshopId", Value: 1}}}, {Keys: bson.D{{Key: "voterId", Value: 1}}},
+			{Keys: bson.D{{Key: "workshopId", Value: 1}, {Key: "voterId", Value: 1}, {Key: "target", Value: 1}, {Key: "k", Value: 1}},
+				Options: options.Index().SetUnique(true)}},
 	}
 	for col, models := range idx {
 		// Create only the missing ones, one at a time: FerretDB v1.24 panics on a

@@ -32,9 +32,31 @@ type proposalDoc struct {
 	Hidden     bool       `bson:"hidden"`
 	Tokens     []string   `bson:"tokens"`
 	Translated []string   `bson:"translated"` // absent (nil) in proposals stored by an earlier version
+	Origin     *originDoc `bson:"origin,omitempty"`
 	CreatedAt  time.Time  `bson:"createdAt"`
 	UpdatedAt  time.Time  `bson:"updatedAt"`
 	AnsweredAt *time.Time `bson:"answeredAt,omitempty"`
+}
+
+// originDoc is the workshop output a proposal came from.
+type originDoc struct {
+	WorkshopID    string `bson:"workshopId"`
+	WorkshopTitle string `bson:"workshopTitle"`
+	Source        string `bson:"source"`
+}
+
+func newOriginDoc(o *insieme.ProposalOrigin) *originDoc {
+	if o == nil {
+		return nil
+	}
+	return &originDoc{WorkshopID: o.WorkshopID, WorkshopTitle: o.WorkshopTitle, Source: o.Source}
+}
+
+func (d *originDoc) origin() *insieme.ProposalOrigin {
+	if d == nil {
+		return nil
+	}
+	return &insieme.ProposalOrigin{WorkshopID: d.WorkshopID, WorkshopTitle: d.WorkshopTitle, Source: d.Source}
 }
 
 // placeDoc is a subdocument; a place may be named without coordinates.
@@ -70,7 +92,7 @@ func (d *proposalDoc) proposal(c countsDoc) *insieme.Proposal {
 	return &insieme.Proposal{ID: d.ID, ForumID: d.ForumID, AuthorID: d.AuthorID, OrgID: d.OrgID, Title: d.Title,
 		Body: d.Body, BodyHTML: d.BodyHTML, Language: d.Language, Category: d.Category, Place: d.Place.place(),
 		Status: d.Status, Supports: c.Supports, Comments: c.Comments, Hidden: d.Hidden, Tokens: d.Tokens, Translated: d.Translated,
-		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), AnsweredAt: utcPtr(d.AnsweredAt)}
+		Origin: d.Origin.origin(), CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), AnsweredAt: utcPtr(d.AnsweredAt)}
 }
 
 // translationDoc's _id is "<proposal>:<lang>": one translation per language, replaced in place.
@@ -117,7 +139,8 @@ func (db *DB) CreateProposal(ctx context.Context, p *insieme.Proposal) error {
 	_, err := db.w.Collection(colProposals).InsertOne(ctx, proposalDoc{ID: p.ID, ForumID: p.ForumID, AuthorID: p.AuthorID,
 		OrgID: p.OrgID, Title: p.Title, Body: p.Body, BodyHTML: p.BodyHTML, Language: p.Language, Category: p.Category,
 		Place: newPlaceDoc(p.Place), Status: p.Status, Hidden: p.Hidden,
-		Tokens: p.Tokens, Translated: nonNil(p.Translated), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, AnsweredAt: p.AnsweredAt})
+		Tokens: p.Tokens, Translated: nonNil(p.Translated), Origin: newOriginDoc(p.Origin), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		AnsweredAt: p.AnsweredAt})
 	if err != nil {
 		return fail(err, "proposal")
 	}

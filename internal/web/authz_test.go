@@ -458,6 +458,55 @@ func matrix() []matrixCase {
 		{"join by code", func(w *world, _ string) request {
 			return request{"POST", "/api/v1/join", map[string]any{"code": w.newSession().Code, "name": "Ospite"}}
 		}, all(200)},
+
+		{"list facilitators", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/forums/" + w.forum + "/facilitators", nil}
+		}, only(200, staff, admin)},
+		{"name a facilitator", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/forums/" + w.forum + "/facilitators", map[string]any{"email": w.people[partic].email}}
+		}, only(202, staff, admin)},
+		{"remove a facilitator", func(w *world, _ string) request {
+			x := w.fresh("Facilitator")
+			_ = w.db.SetForumRole(context.Background(), &insieme.ForumRole{ForumID: w.forum, AccountID: x.id, Role: insieme.RoleFacilitator})
+			return request{"DELETE", "/api/v1/forums/" + w.forum + "/facilitators/" + x.id, nil}
+		}, only(204, staff, admin)},
+		{"workshops", func(w *world, _ string) request {
+			w.newWorkshop(insieme.PhaseLobby)
+			return request{"GET", "/api/v1/forums/" + w.forum + "/workshops", nil}
+		}, all(200)},
+		{"create a workshop", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/forums/" + w.forum + "/workshops", map[string]any{"title": "Laboratorio", "brief": map[string]string{"it": "Che fare?"}, "scheduledAt": "2026-12-01T18:00:00Z"}}
+		}, only(201, staff, admin)},
+		{"workshop", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/workshops/" + w.newWorkshop(insieme.PhaseLobby), nil}
+		}, signedIn(200)},
+		{"change a workshop", func(w *world, _ string) request {
+			return request{"PATCH", "/api/v1/workshops/" + w.newWorkshop(insieme.PhaseLobby), map[string]any{"title": "Altro titolo"}}
+		}, only(200, staff, admin)},
+		{"facilitator's message over HTTP", func(w *world, _ string) request {
+			return request{"POST", "/api/v1/workshops/" + w.newWorkshop(insieme.PhaseLobby) + "/actions", map[string]any{"type": "workshop.lock", "locked": true}}
+		}, only(200, staff, admin)},
+		{"an action becomes a proposal of the association", func(w *world, _ string) request {
+			id := w.newWorkshop(insieme.PhasePlan)
+			title := "Sportello casa"
+			act, err := w.app.CreateWorkshopAction(context.Background(), w.principal(w.people[staff]), id, app.ActionInput{Title: &title})
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			return request{"POST", "/api/v1/workshops/" + id + "/proposals", map[string]any{"source": act.ID, "orgId": w.a, "language": "it", "category": "housing"}}
+		}, only(201, member, owner)}, // facilitators who are not members post for it neither
+		{"output as Markdown (closed)", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/workshops/" + w.newWorkshop(insieme.PhaseClosed) + "/export.md", nil}
+		}, all(200)},
+		{"output as CSV (closed)", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/workshops/" + w.newWorkshop(insieme.PhaseClosed) + "/export.csv?part=actions", nil}
+		}, all(200)},
+		{"output as JSON (closed)", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/workshops/" + w.newWorkshop(insieme.PhaseClosed) + "/export.json", nil}
+		}, all(200)},
+		{"printable output (closed)", func(w *world, _ string) request {
+			return request{"GET", "/api/v1/workshops/" + w.newWorkshop(insieme.PhaseClosed) + "/export.html", nil}
+		}, all(200)},
 	}
 }
 
@@ -482,6 +531,24 @@ func (w *world) newSession() *app.SessionView {
 		w.t.Fatalf("session: %v", err)
 	}
 	return v
+}
+
+// newWorkshop is a workshop of the staff's forum, moved to a phase.
+func (w *world) newWorkshop(phase string) string {
+	w.t.Helper()
+	ctx := context.Background()
+	title, brief, at := "Laboratorio", insieme.Texts{"it": "Che fare?"}, w.clock.Now().Add(time.Hour)
+	p := w.principal(w.people[staff])
+	v, err := w.app.CreateWorkshop(ctx, p, w.forum, app.WorkshopInput{Title: &title, Brief: &brief, ScheduledAt: &at})
+	if err != nil {
+		w.t.Fatalf("workshop: %v", err)
+	}
+	if phase != insieme.PhaseLobby {
+		if _, err := w.app.MoveWorkshop(ctx, p, v.ID, phase); err != nil {
+			w.t.Fatalf("move to %s: %v", phase, err)
+		}
+	}
+	return v.ID
 }
 
 // TestAuthorisationMatrix sends every route as every role and checks the status. Each route

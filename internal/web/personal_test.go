@@ -11,37 +11,44 @@ import (
 // in it goes (the part of the download and erasure that covers it) or why it holds none.
 func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
 	covered := map[string]string{
-		"accounts":       "account",
-		"account_emails": "account", // erased with the account (EraseAccount)
-		"sessions":       "sessions",
-		"tokens":         "links",
-		"organisations":  "organisationsCreated",
-		"memberships":    "memberships",
-		"invitations":    "invitationsSent", // and invitationsReceived
-		"outbox":         "mails",
-		"forums":         "", // a municipality's forum: the creator's id only, as staff
-		"forum_roles":    "forumRoles",
-		"proposals":      "proposals",
-		"translations":   "translations",
-		"supports":       "supports",
-		"threads":        "comments", // a cache of the comments collection
-		"comments":       "comments",
-		"counts":         "",          // numbers of supports and comments, nobody's
-		"followers":      "following", // a cache of the follows collection
-		"follows":        "following",
-		"inboxes":        "notifications",
-		"timelines":      "", // the municipality's official answers, given as staff
-		"cases":          "reports",
-		"audit":          "",             // moderators' actions, taken as staff or admins
-		"live_sessions":  "liveSessions", // hosts' state; people in it by id (co-hosts, removed, speakers)
-		"join_codes":     "",             // codes of sessions and workshops, nobody's
-		"guests":         "",             // guests have no account: their name and token go when the session's guests expire
-		"questions":      "questions",
-		"upvotes":        "upvotes",
-		"hands":          "hands",
-		"minutes":        "minutes",
-		"polls":          "", // hosts' polls, written as staff; final tallies, nobody's ballot
-		"ballots":        "ballots",
+		"accounts":         "account",
+		"account_emails":   "account", // erased with the account (EraseAccount)
+		"sessions":         "sessions",
+		"tokens":           "links",
+		"organisations":    "organisationsCreated",
+		"memberships":      "memberships",
+		"invitations":      "invitationsSent", // and invitationsReceived
+		"outbox":           "mails",
+		"forums":           "", // a municipality's forum: the creator's id only, as staff
+		"forum_roles":      "forumRoles",
+		"proposals":        "proposals",
+		"translations":     "translations",
+		"supports":         "supports",
+		"threads":          "comments", // a cache of the comments collection
+		"comments":         "comments",
+		"counts":           "",          // numbers of supports and comments, nobody's
+		"followers":        "following", // a cache of the follows collection
+		"follows":          "following",
+		"inboxes":          "notifications",
+		"timelines":        "", // the municipality's official answers, given as staff
+		"cases":            "reports",
+		"audit":            "",             // moderators' actions, taken as staff or admins
+		"live_sessions":    "liveSessions", // hosts' state; people in it by id (co-hosts, removed, speakers)
+		"join_codes":       "",             // codes of sessions and workshops, nobody's
+		"guests":           "",             // guests have no account: their name and token go when the session's guests expire
+		"questions":        "questions",
+		"upvotes":          "upvotes",
+		"hands":            "hands",
+		"minutes":          "minutes",
+		"polls":            "", // hosts' polls, written as staff; final tallies, nobody's ballot
+		"ballots":          "ballots",
+		"workshops":        "",          // facilitators' state: no participant in it (the creator's id, as staff)
+		"cards":            "workshops", // their cards, with their text
+		"clusters":         "",          // a cluster's creator id only; its name is an edit
+		"board_edits":      "workshops", // the texts of their cards (no author in an edit)
+		"workshop_groups":  "workshops", // their tables
+		"dots":             "workshops",
+		"workshop_actions": "workshops", // the actions they own
 	}
 	e := newEnv(t)
 	names := e.app.PersonalDataNames()

@@ -103,6 +103,20 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/sessions/:id/minutes.html", h(s.minutesHTML)},
 		{"POST", "/api/v1/join", append(s.limitJoins(), s.join)},
 
+		{"GET", "/api/v1/forums/:id/facilitators", h(signedIn, s.facilitators)},
+		{"POST", "/api/v1/forums/:id/facilitators", h(signedIn, s.addFacilitator)},
+		{"DELETE", "/api/v1/forums/:id/facilitators/:accountId", h(signedIn, s.removeFacilitator)},
+		{"GET", "/api/v1/forums/:id/workshops", h(s.workshops)},
+		{"POST", "/api/v1/forums/:id/workshops", h(signedIn, s.createWorkshop)},
+		{"GET", "/api/v1/workshops/:id", h(s.workshop)},
+		{"PATCH", "/api/v1/workshops/:id", h(signedIn, s.updateWorkshop)},
+		{"POST", "/api/v1/workshops/:id/actions", append(s.limitLiveActions(), s.workshopAction)},
+		{"POST", "/api/v1/workshops/:id/proposals", h(signedIn, s.limitPerAccount("proposal", proposalsPerHour, time.Hour), s.workshopProposal)},
+		{"GET", "/api/v1/workshops/:id/export.md", h(s.workshopMarkdown)},
+		{"GET", "/api/v1/workshops/:id/export.csv", h(s.workshopCSV)},
+		{"GET", "/api/v1/workshops/:id/export.json", h(s.workshopJSON)},
+		{"GET", "/api/v1/workshops/:id/export.html", h(s.workshopHTML)},
+
 		{"GET", "/ws", h(s.wsUpgrade())},
 	}
 }
