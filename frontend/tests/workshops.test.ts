@@ -24,6 +24,7 @@ import {
   mayWrite,
   mergeVersioned,
   nextClusterPos,
+  ownerPeople,
   nextPhase,
   phaseAllows,
   ranked,
@@ -176,6 +177,13 @@ describe('the room state', () => {
     expect(s.facilitator).toBe(true);
   });
 
+  it('reads the viewer’s dots as {dots, left} and the viewer’s table', () => {
+    const s = applySnapshot(emptyWorkshop(), { ...snapshot, dots: { dots: [{ target: 'c1', slot: 0 }], left: 4 }, group: 't1' });
+    expect(s.dots).toEqual([{ target: 'c1', slot: 0 }]);
+    expect(s.left).toBe(4);
+    expect(s.me?.group).toBe('t1');
+  });
+
   it('reads a GET answer that is the workshop document itself', () => {
     const s = applySnapshot(emptyWorkshop(), { ...workshop({ phase: 'vote' }), facilitator: true });
     expect(s.workshop?.phase).toBe('vote');
@@ -236,6 +244,9 @@ describe('the room state', () => {
     s = applyEvent(s, { type: 'dots.mine', dots: [{ target: 'k1', slot: 0, k: 0 }], left: 4 });
     expect(s.dots).toEqual([{ target: 'k1', slot: 0, k: 0 }]);
     expect(s.left).toBe(4);
+    s = applyEvent(s, { type: 'dots.mine', dots: { dots: [{ target: 'k1', slot: 0 }, { target: 'c1', slot: 1 }], left: 3 } });
+    expect(s.dots.map((d) => d.target)).toEqual(['k1', 'c1']);
+    expect(s.left).toBe(3);
     s = applyEvent(s, { type: 'dots.results', results: [{ target: 'k1', dots: 9 }] });
     expect(s.results).toEqual([{ target: 'k1', dots: 9 }]);
     const a = { id: 'a1', title: 'Panchine', cluster: 'k1', owner: { kind: 'organisation', name: 'Comune' }, resources: '', status: 'open', version: 2, mayUpdate: true };
@@ -354,6 +365,25 @@ describe('results and links', () => {
       ['c2', 2, 'card', 'text c2'],
       ['x', 4, 'unknown', ''],
     ]);
+  });
+
+  it('offers as owners oneself, named authors and present owners, never guests', () => {
+    const people = ownerPeople(
+      { id: 'u1', name: 'Zora', guest: false },
+      [
+        card('c1', { author: { id: 'u2', name: 'Bilal' } }),
+        card('c2', { author: { id: 'g9', name: 'Guest', guest: true } }),
+        card('c3', { author: { id: 'u2', name: 'Bilal' } }),
+        card('c4'),
+      ],
+      [{ id: 'a1', title: 'x', cluster: '', owner: { kind: 'person', id: 'u3', name: 'Ada' }, resources: '', status: 'open', version: 1 }],
+    );
+    expect(people).toEqual([
+      { id: 'u3', name: 'Ada' },
+      { id: 'u2', name: 'Bilal' },
+      { id: 'u1', name: 'Zora' },
+    ]);
+    expect(ownerPeople({ id: 'g1', name: 'G', guest: true }, [], [])).toEqual([]);
   });
 
   it('counts the timer down on the server’s clock', () => {

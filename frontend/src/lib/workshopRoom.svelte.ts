@@ -24,12 +24,15 @@ import {
   type WorkshopState,
 } from './workshops';
 
-/** What the plan form sends (action.create, action.edit). */
+/**
+ * What the plan form sends (action.create; action.edit adds `action`, the id): the owner is an
+ * account or an organisation by id (the server names it), or kind "" for none.
+ */
 export interface ActionInput {
-  id?: string;
   title: string;
   cluster: string;
-  owner: { kind: 'person' | 'organisation' | ''; id?: string; name: string };
+  owner: { kind: 'person' | 'organisation' | ''; id: string };
+  /** YYYY-MM-DD or "" */
   due: string;
   resources: string;
 }
@@ -242,11 +245,11 @@ export class WorkshopRoom {
   }
 
   async createAction(a: ActionInput): Promise<void> {
-    this.setAction(await this.act('action.create', { action: a }));
+    this.setAction(await this.act('action.create', { ...a }));
   }
 
-  async editAction(a: ActionInput & { id: string }): Promise<void> {
-    this.setAction(await this.act('action.edit', { action: a }));
+  async editAction(id: string, a: ActionInput): Promise<void> {
+    this.setAction(await this.act('action.edit', { action: id, ...a }));
   }
 
   // --- participants
@@ -264,17 +267,23 @@ export class WorkshopRoom {
     this.setCard(await this.act('card.edit', { card, ...fields }));
   }
 
-  /** moveCard: a new place on the canvas and/or another cluster ("" for none). */
+  /** moveCard: a new place on the canvas (sent as x, y) and/or another cluster ("" for none). */
   async moveCard(card: string, to: { pos?: Pos; cluster?: string }): Promise<void> {
-    this.setCard(await this.act('card.move', { card, ...to }));
+    const fields: Record<string, unknown> = { card };
+    if (to.pos) Object.assign(fields, { x: to.pos.x, y: to.pos.y });
+    if (to.cluster !== undefined) fields.cluster = to.cluster;
+    this.setCard(await this.act('card.move', fields));
   }
 
   async createCluster(name: string, pos?: Pos): Promise<Cluster | null> {
-    return this.setCluster(await this.act('cluster.create', pos ? { name, pos } : { name }));
+    return this.setCluster(await this.act('cluster.create', pos ? { name, x: pos.x, y: pos.y } : { name }));
   }
 
   async editCluster(cluster: string, fields: { name?: string; pos?: Pos }): Promise<void> {
-    this.setCluster(await this.act('cluster.edit', { cluster, ...fields }));
+    const f: Record<string, unknown> = { cluster };
+    if (fields.name !== undefined) f.name = fields.name;
+    if (fields.pos) Object.assign(f, { x: fields.pos.x, y: fields.pos.y });
+    this.setCluster(await this.act('cluster.edit', f));
   }
 
   async addDot(target: string): Promise<void> {

@@ -220,6 +220,7 @@ export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
 export interface ActionOwner {
   kind: 'person' | 'organisation' | '';
+  /** an account id (person) or an organisation id */
   id?: string;
   name: string;
 }
@@ -242,7 +243,7 @@ export interface PlanAction {
   version: number;
 }
 
-/** One of the viewer's dots (`dots` of the snapshot, `dots.mine`, the ack of dot.add). */
+/** One of the viewer's dots (`dots.dots` of the snapshot, `dots.mine`, the ack of dot.add). */
 export interface Dot {
   target: string;
   slot?: number;
@@ -266,7 +267,7 @@ export interface WorkshopMe {
   id: string;
   name: string;
   guest: boolean;
-  /** the table the viewer sits at ("" none), when the server says */
+  /** the table the viewer sits at ("" none): the snapshot's `group` */
   group?: string;
 }
 
@@ -482,18 +483,22 @@ export function applySnapshot(prev: WorkshopState, data: unknown): WorkshopState
   const board = mergeBoard(prev, d.cards, d.clusters);
   const facilitator = typeof d.facilitator === 'boolean' ? d.facilitator : !!(workshop?.facilitator ?? (wIn as Workshop | null)?.facilitator);
   const presence = obj(d.presence);
-  const dots = 'dots' in d ? readDots(d.dots) : prev.dots;
-  const me = obj(d.me) as WorkshopMe | null;
+  // `dots` is the viewer's `{dots, left}` (a bare list is read too).
+  const myDots = obj(d.dots);
+  const dots = myDots ? readDots(myDots.dots) : 'dots' in d ? readDots(d.dots) : prev.dots;
+  const left = typeof myDots?.left === 'number' ? myDots.left : typeof d.left === 'number' ? d.left : null;
+  let me = (obj(d.me) as WorkshopMe | null) ?? prev.me;
+  if (me && typeof d.group === 'string') me = { ...me, group: d.group };
   return {
     workshop,
     ...board,
     counts: readCounts(d.counts),
     dots,
-    left: typeof d.left === 'number' ? d.left : null,
+    left,
     progress: { voters: num(obj(d.progress)?.voters), spent: num(obj(d.progress)?.spent) },
     results: readResults(d.results ?? workshop?.results),
     actions: arr<PlanAction>(d.actions).reduce(upsertAction, [] as PlanAction[]),
-    me: me ?? prev.me,
+    me,
     facilitator,
     presence: presence ? { guests: num(presence.guests), accounts: num(presence.accounts) } : prev.presence,
   };
@@ -526,8 +531,11 @@ export function applyEvent(s: WorkshopState, data: unknown): WorkshopState {
       return { ...s, progress: { voters: num(ev.voters), spent: num(ev.spent) } };
     case 'dots.results':
       return { ...s, results: readResults(ev.results) };
-    case 'dots.mine':
-      return { ...s, dots: readDots(ev.dots), left: typeof ev.left === 'number' ? ev.left : null };
+    case 'dots.mine': {
+      // `{dots, left}` beside the type, or nested as `dots: {dots, left}`.
+      const m = obj(ev.dots) ?? ev;
+      return { ...s, dots: readDots(m.dots), left: typeof m.left === 'number' ? m.left : null };
+    }
     case 'action.state': {
       const actions = upsertAction(s.actions, ev.action);
       return actions === s.actions ? s : { ...s, actions };
@@ -736,6 +744,27 @@ export function ranked(results: readonly DotResult[], cards: readonly Card[], cl
 export function proposalOf(x: Cluster | PlanAction): string {
   const r = x as Cluster & PlanAction;
   return r.proposalId || r.proposal || '';
+}
+
+/** Someone who may own an action: an account (not a guest) seen in the workshop. */
+export interface OwnerChoice {
+  id: string;
+  name: string;
+}
+
+/**
+ * ownerPeople: the accounts an action may be given to: oneself, the named authors of cards
+ * (guests cannot own actions) and the people who already own one, each once, by name.
+ */
+export function ownerPeople(me: { id: string; name: string; guest?: boolean } | null, cards: readonly Card[], actions: readonly PlanAction[]): OwnerChoice[] {
+  const out = new Map<string, string>();
+  if (me && !me.guest && me.id) out.set(me.id, me.name);
+  for (const c of cards) {
+    const a = c.author;
+    if (a && typeof a === 'object' && a.id && !a.guest && !a.former && !a.id.startsWith('g')) out.set(a.id, a.name);
+  }
+  for (const x of actions) if (x.owner?.kind === 'person' && x.owner.id) out.set(x.owner.id, x.owner.name);
+  return [...out].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** dueDate: an action's due date as the value of an <input type="date"> (YYYY-MM-DD). */
