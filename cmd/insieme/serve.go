@@ -194,7 +194,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	go janitor(runCtx, a, st, log)
-	go sweeper(runCtx, a, log)
+	go sweeper(runCtx, a, !cfg.Embedded(), log)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -237,10 +237,12 @@ func janitor(ctx context.Context, a *app.App, st *store, log *slog.Logger) {
 	}
 }
 
-// sweeper repairs the proposals changed lately (see App.RepairChangedSince): at start, those of
-// the quarter of an hour before (this node may have stopped in the middle of a change), then
-// every five minutes those since the previous sweep, with a minute of overlap.
-func sweeper(ctx context.Context, a *app.App, log *slog.Logger) {
+// sweeper repairs what changes stored lately left behind (see App.RepairChangedSince): at
+// start, those of the quarter of an hour before (this node may have stopped in the middle of a
+// change); then, when other nodes may share the store (any but the embedded one), every five
+// minutes those since the previous sweep, with a minute of overlap, for a node that stopped
+// and did not come back.
+func sweeper(ctx context.Context, a *app.App, shared bool, log *slog.Logger) {
 	since := time.Now().Add(-15 * time.Minute)
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -249,8 +251,13 @@ func sweeper(ctx context.Context, a *app.App, log *slog.Logger) {
 		if n, err := a.RepairChangedSince(ctx, since); err != nil && ctx.Err() == nil {
 			log.Warn("sweep", "err", err)
 		} else {
-			log.Debug("swept proposals changed lately", "count", n)
+			if n > 0 {
+				log.Info("sweep repaired proposals", "count", n)
+			}
 			since = started.Add(-time.Minute)
+		}
+		if !shared {
+			return
 		}
 		select {
 		case <-ctx.Done():

@@ -166,12 +166,23 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	if err != nil {
 		return nil, err
 	}
-	a.threads.wrote(pr.ID, appended.Version) // other nodes drop it on the catalogue event below
+	// The comment is stored: the rest runs to the end, and what fails is repaired.
+	ctx = context.WithoutCancel(ctx)
+	version := int64(0)
+	if appended != nil {
+		version = appended.Version
+		a.threads.wrote(pr.ID, version) // other nodes drop it on the catalogue event below
+	} else {
+		a.threads.drop(pr.ID)
+		a.repairSoon(ctx, pr.ID)
+	}
 	counted, err := a.store.AddToCounts(ctx, pr.ID, 0, 1)
 	if err != nil {
-		return nil, err
+		a.repairSoon(ctx, pr.ID)
+		counted = pr
+		counted.Comments++
 	}
-	a.catalogCounts(ctx, counted, appended.Version)
+	a.catalogCounts(ctx, counted, version)
 	a.scheduleRepair(ctx, pr.ID)
 	public, err := a.commentView(ctx, nil, &c, false, map[string]PersonView{})
 	if err != nil {
@@ -201,6 +212,12 @@ func (a *App) changeComment(ctx context.Context, commentID string, change func(t
 	t, c, err := a.store.ChangeComment(ctx, proposalID, commentID, change)
 	if err != nil {
 		return nil, nil, err
+	}
+	if t == nil { // stored, but the cached thread is behind
+		a.threads.drop(proposalID)
+		a.repairSoon(ctx, proposalID)
+		e, _ := a.cat().Get(proposalID)
+		return &insieme.Thread{ProposalID: proposalID, ForumID: e.ForumID}, c, nil
 	}
 	a.threadChanged(ctx, proposalID, t.Version)
 	a.scheduleRepair(ctx, proposalID)

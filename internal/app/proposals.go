@@ -560,6 +560,11 @@ func (a *App) Unsupport(ctx context.Context, p *insieme.Principal, id string) (*
 	if err != nil {
 		return nil, err
 	}
+	// A withdrawal leaves no document behind: note it, so that the sweep checks the count
+	// should this node stop before it is written.
+	if err := a.store.NoteChange(ctx, pr.ID); err != nil {
+		return nil, err
+	}
 	err = a.store.RemoveSupport(ctx, pr.ID, p.AccountID)
 	if insieme.ErrorCode(err) == insieme.ENOTFOUND {
 		return &SupportResult{Supported: false, Supports: pr.Supports}, nil

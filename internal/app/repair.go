@@ -24,11 +24,21 @@ type repairs struct {
 }
 
 // scheduleRepair recounts a proposal's supports and comments after the repair delay, once
-// for any number of changes made meanwhile.
+// for any number of changes made meanwhile (on a shared FerretDB only).
 func (a *App) scheduleRepair(ctx context.Context, proposalID string) {
 	if a.repairAfter <= 0 {
 		return
 	}
+	a.repairAfterDelay(ctx, proposalID, a.repairAfter)
+}
+
+// repairSoon repairs a proposal a moment from now on any store: a change was stored but a
+// later step of it (the cached thread, the counts) failed.
+func (a *App) repairSoon(ctx context.Context, proposalID string) {
+	a.repairAfterDelay(ctx, proposalID, max(a.repairAfter, 2*time.Second))
+}
+
+func (a *App) repairAfterDelay(ctx context.Context, proposalID string, delay time.Duration) {
 	a.repairs.mu.Lock()
 	if a.repairs.pending[proposalID] {
 		a.repairs.mu.Unlock()
@@ -40,7 +50,7 @@ func (a *App) scheduleRepair(ctx context.Context, proposalID string) {
 	a.repairs.pending[proposalID] = true
 	a.repairs.mu.Unlock()
 	a.tasks.Add(1) // Wait (shutdown, tests) waits for pending repairs
-	time.AfterFunc(a.repairAfter, func() {
+	time.AfterFunc(delay, func() {
 		defer a.tasks.Done()
 		// A change from now on schedules another repair, which will see it.
 		a.repairs.mu.Lock()
@@ -99,22 +109,53 @@ func (a *App) Repair(ctx context.Context, proposalID string) error {
 	return nil
 }
 
-// RepairChangedSince repairs the proposals whose comments or supports were stored since a
-// time. A node that stops between a multi-step change's first write (the comment's or
-// support's own document, the truth) and the last (the cached thread, the counts) leaves the
-// caches behind on any store; every node sweeps the recent past at start and then every few
-// minutes (see serve's sweeper), so nothing stays behind for long.
+// RepairChangedSince repairs the proposals that changes stored since a time left behind. A
+// node that stops between a multi-step change's first write (the comment's or support's own
+// document, the truth) and the last (the cached thread, the counts) leaves the caches behind
+// on any store. The sweep reads what was stored lately (one filter per collection), checks each
+// proposal's cached thread by _id and its supports with one grouped count, and repairs only
+// those that disagree. Each node sweeps the recent past at start, and nodes sharing a store
+// every few minutes (see serve's sweeper). It returns how many proposals it repaired; one
+// that fails is logged and the sweep goes on.
 func (a *App) RepairChangedSince(ctx context.Context, since time.Time) (int, error) {
-	ids, err := a.store.ProposalsChangedSince(ctx, since)
+	recent, err := a.store.RecentChanges(ctx, since)
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range ids {
-		if err := a.Repair(ctx, id); err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+	behind := map[string]bool{}
+	for id, revs := range recent.Comments {
+		t, err := a.store.Thread(ctx, id)
+		if err != nil {
 			return 0, err
 		}
+		for _, r := range revs {
+			if c := t.Find(r.ID); c == nil || c.Rev < r.Rev {
+				behind[id] = true
+				break
+			}
+		}
+		if pr, err := a.store.Proposal(ctx, id); err == nil && pr.Comments != len(t.Comments) {
+			behind[id] = true
+		}
 	}
-	return len(ids), nil
+	supports, err := a.store.SupportCounts(ctx, recent.Supports)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range recent.Supports {
+		if pr, err := a.store.Proposal(ctx, id); err == nil && pr.Supports != supports[id] {
+			behind[id] = true
+		}
+	}
+	repaired := 0
+	for id := range behind {
+		if err := a.Repair(ctx, id); err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
+			a.log.Warn("sweep: repair failed", "proposal", id, "err", err)
+			continue
+		}
+		repaired++
+	}
+	return repaired, nil
 }
 
 // publishCounts tells a forum's room a proposal's counts (absolute, so applying an event

@@ -43,6 +43,19 @@ type Comment struct {
 	Rev int64
 }
 
+// RecentChanges is what RecentChanges found: by proposal, the comment revisions stored; and the
+// proposals whose supports changed.
+type RecentChanges struct {
+	Comments map[string][]CommentRevision
+	Supports []string
+}
+
+// CommentRevision names one stored revision of a comment.
+type CommentRevision struct {
+	ID  string
+	Rev int64
+}
+
 // Thread is a proposal's comments, kept together so opening a proposal reads one document
 // by _id (FerretDB scans whole collections for anything else). Each comment is also stored
 // as its own document, the truth the thread is rebuilt from. Version guards rewrites.
@@ -103,19 +116,26 @@ func (t *Thread) Fits(c, old *Comment) bool {
 type ThreadStore interface {
 	// Thread returns a proposal's cached thread; an empty one (version 0) when it has none.
 	Thread(ctx context.Context, proposalID string) (*Thread, error)
-	// AppendComment stores a comment, then adds it to the cached thread, which it returns.
+	// AppendComment stores a comment, then adds it to the cached thread, which it returns (nil,
+	// with no error, when the comment is stored but the thread could not be updated).
 	AppendComment(ctx context.Context, proposalID, forumID string, c Comment) (*Thread, error)
 	// ChangeComment applies change to the newest revision of a comment and stores the result
 	// as the next revision (two changes made at once, from any nodes, both land: the later
-	// one is applied on top of the other, and change may refuse it then); then it updates the
-	// cached thread and returns it with the comment as stored.
+	// one is applied on top of the other, and change may refuse it then); then it empties the
+	// older revisions' text, updates the cached thread and returns it with the comment as
+	// stored (a nil thread, with no error, when only those later steps failed).
 	ChangeComment(ctx context.Context, proposalID, commentID string, change func(t *Thread, c *Comment) error) (*Thread, *Comment, error)
 	// RebuildThread reads a proposal's comments from their own documents and, when the
 	// cached thread differs, rewrites it; it returns the thread and whether it changed.
 	RebuildThread(ctx context.Context, proposalID, forumID string) (*Thread, bool, error)
-	// ProposalsChangedSince lists the proposals with comments, comment revisions or supports
-	// stored since a time.
-	ProposalsChangedSince(ctx context.Context, since time.Time) ([]string, error)
+	// RecentChanges lists the comments, comment revisions, supports and noted changes stored
+	// since a time.
+	RecentChanges(ctx context.Context, since time.Time) (*RecentChanges, error)
+	// NoteChange notes that a proposal's counts are about to change in a way that leaves no
+	// document behind (a withdrawn support).
+	NoteChange(ctx context.Context, proposalID string) error
+	// SupportCounts counts the supports of some proposals.
+	SupportCounts(ctx context.Context, proposalIDs []string) (map[string]int, error)
 	// CommentsBy lists the comments a person wrote, oldest first (data download).
 	CommentsBy(ctx context.Context, accountID string) ([]Comment, error)
 }

@@ -38,6 +38,7 @@ const (
 	colThreads       = "threads"       // _id: the proposal; a cache of its comments in one document
 	colComments      = "comments"      // _id: "<proposal>~<random>"; one document per comment (the truth)
 	colCounts        = "counts"        // _id: the proposal; its support and comment counts
+	colChanges       = "changes"       // a note of each support withdrawal, for the sweep (see NoteChange)
 	colFollowers     = "followers"     // _id: the proposal; a cache of the accounts that follow it
 	colFollows       = "follows"       // _id: "<proposal>:<account>"; one document per follow (the truth)
 	colMeta          = "meta"          // _id: a migration's name, once it ran (not backed up: a restore migrates)
@@ -67,7 +68,7 @@ const (
 
 // Collections lists every collection Insieme writes, for backup and restore.
 var Collections = []string{colAccounts, colAccountEmails, colSessions, colTokens, colOrganisations, colMembers, colInvitations, colOutbox,
-	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colComments, colCounts, colFollowers, colFollows, colInboxes, colTimelines, colCases, colAudit,
+	colForums, colForumRoles, colProposals, colTranslations, colSupports, colThreads, colComments, colCounts, colChanges, colFollowers, colFollows, colInboxes, colTimelines, colCases, colAudit,
 	colLiveSessions, colJoinCodes, colGuests, colPolls, colBallots, colQuestions, colUpvotes, colHands, colMinutes,
 	colWorkshops, colCards, colClusters, colBoardEdits, colWorkshopGroups, colDots, colWorkshopActions}
 
@@ -162,6 +163,7 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		colSupports:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}, {Keys: bson.D{{Key: "createdAt", Value: 1}}}},
 		colComments:     {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "authorId", Value: 1}}}, {Keys: bson.D{{Key: "storedAt", Value: 1}}}},
 		colFollows:      {{Keys: bson.D{{Key: "proposalId", Value: 1}}}, {Keys: bson.D{{Key: "accountId", Value: 1}}}},
+		colChanges:      {{Keys: bson.D{{Key: "at", Value: 1}}}},
 
 		// Live sessions.
 		colLiveSessions: {{Keys: bson.D{{Key: "forumId", Value: 1}}}},

@@ -23,6 +23,8 @@ var migrations = []struct {
 	{"follow-documents-v1", migrateFollows},
 	{"comment-revisions-v1", migrateRevisions},
 	{"counts-recount-v1", migrateRecount},
+	{"comment-revisions-v2", migrateRevisionIDs},
+	{"threads-packed-v1", migratePackThreads},
 }
 
 // migrate runs the migrations not yet recorded.
@@ -197,6 +199,44 @@ func migrateRecount(ctx context.Context, db *DB) error {
 	for _, p := range ids {
 		if _, err := db.w.Collection(colCounts).UpdateOne(ctx, bson.M{"_id": p.ID},
 			bson.M{"$set": bson.M{"supports": supports[p.ID], "comments": comments[p.ID]}}, options.UpdateOne().SetUpsert(true)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateRevisionIDs gives each comment changed before revisions were inserts of their own (its
+// document rewritten in place, at revision n > 0) the document <comment>#n too, so that no
+// later change can claim revision n again over it.
+func migrateRevisionIDs(ctx context.Context, db *DB) error {
+	var recs []commentRecord
+	if err := findAll(ctx, db.w.Collection(colComments), bson.M{"rev": bson.M{"$gt": 0}}, &recs); err != nil {
+		return err
+	}
+	docs := []any{}
+	for _, r := range recs {
+		if r.ID == r.Comment.ID { // the comment's first document, rewritten in place
+			r.ID = revisionID(r.Comment.ID, r.Comment.Rev)
+			docs = append(docs, r)
+		}
+	}
+	return insertMissing(ctx, db.w.Collection(colComments), docs)
+}
+
+// migratePackThreads packs the threads stored as an array of comments (see threadDoc): their
+// first read on a node would otherwise stay at the unpacked cost until their next change.
+func migratePackThreads(ctx context.Context, db *DB) error {
+	var docs []threadDoc
+	if err := findAll(ctx, db.w.Collection(colThreads), bson.M{"comments": bson.M{"$exists": true}}, &docs); err != nil {
+		return err
+	}
+	for _, d := range docs {
+		t, err := d.thread()
+		if err != nil {
+			return err
+		}
+		// A write meanwhile (another node starting) packs it too: losing the race is fine.
+		if _, err := db.writeThread(ctx, t, t.Comments); err != nil {
 			return err
 		}
 	}

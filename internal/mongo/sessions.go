@@ -149,5 +149,11 @@ func (db *DB) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	if err != nil {
 		return total, fail(err, colInvitations)
 	}
+	total += res.DeletedCount
+	// Notes of changes are for the sweeps of the next minutes (see NoteChange).
+	res, err = db.w.Collection(colChanges).DeleteMany(ctx, bson.M{"at": bson.M{"$lte": now.Add(-24 * time.Hour)}})
+	if err != nil {
+		return total, fail(err, colChanges)
+	}
 	return total + res.DeletedCount, nil
 }

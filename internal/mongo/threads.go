@@ -218,17 +218,29 @@ func (db *DB) ReplaceThreadCache(ctx context.Context, t *insieme.Thread) error {
 	return err
 }
 
-// AppendComment inserts the comment's own document, then adds it to the cached thread.
+// cacheTimeout bounds the steps after a change's own insert (the cached thread, the older
+// revisions' text), which run to the end even when the request that made the change is gone.
+const cacheTimeout = 15 * time.Second
+
+// AppendComment inserts the comment's own document, then adds it to the cached thread. Once
+// the insert succeeded the comment is stored: if the thread could not be updated, it returns
+// a nil thread and no error (the caller has the proposal repaired).
 func (db *DB) AppendComment(ctx context.Context, proposalID, forumID string, c insieme.Comment) (*insieme.Thread, error) {
 	if _, err := db.w.Collection(colComments).InsertOne(ctx, commentRecord{ID: c.ID, ProposalID: proposalID, ForumID: forumID, Comment: toCommentDoc(c), StoredAt: time.Now().UTC()}); err != nil {
 		return nil, fail(err, "comment")
 	}
-	return db.updateThread(ctx, proposalID, forumID, func(comments []insieme.Comment) []insieme.Comment {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cacheTimeout)
+	defer cancel()
+	t, err := db.updateThread(ctx, proposalID, forumID, func(comments []insieme.Comment) []insieme.Comment {
 		if slices.ContainsFunc(comments, func(x insieme.Comment) bool { return x.ID == c.ID }) {
 			return comments // a rebuild got it in first
 		}
 		return append(comments, c)
 	})
+	if err != nil {
+		return nil, nil
+	}
+	return t, nil
 }
 
 // ChangeComment changes a comment through its revisions: change gets the newest revision the
@@ -237,7 +249,8 @@ func (db *DB) AppendComment(ctx context.Context, proposalID, forumID string, c i
 // changes made at the same instant cannot both become revision n: the loser reads the winner's
 // revision n and applies its change on top of it as n+1 (change may refuse it then). Only then
 // is the cached thread rewritten; a rewrite lost to another node is mended by a rebuild, which
-// takes each comment's highest revision.
+// takes each comment's highest revision. The older revisions' text is emptied. Once the
+// revision is stored, a failure of the later steps returns a nil thread and no error.
 func (db *DB) ChangeComment(ctx context.Context, proposalID, commentID string, change func(t *insieme.Thread, c *insieme.Comment) error) (*insieme.Thread, *insieme.Comment, error) {
 	t, err := db.threadFrom(ctx, db.w, proposalID)
 	if err != nil {
@@ -285,6 +298,13 @@ func (db *DB) ChangeComment(ctx context.Context, proposalID, commentID string, c
 		}
 		latest = won.Comment.comment()
 	}
+	// The revision is stored: what follows runs to the end, and its failure only leaves the
+	// cache behind (a nil thread: the caller has the proposal repaired).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cacheTimeout)
+	defer cancel()
+	if err := db.blankOlderRevisions(ctx, commentID, claimed.Rev); err != nil {
+		return nil, &claimed, nil
+	}
 	written, err := db.updateThread(ctx, proposalID, t.ForumID, func(comments []insieme.Comment) []insieme.Comment {
 		for i := range comments {
 			if comments[i].ID == commentID {
@@ -297,10 +317,26 @@ func (db *DB) ChangeComment(ctx context.Context, proposalID, commentID string, c
 		return append(comments, claimed)
 	})
 	if err != nil {
-		// The revision is stored (the truth); the thread catches up at its next rebuild.
-		return nil, nil, err
+		return nil, &claimed, nil
 	}
 	return written, written.Find(commentID), nil
+}
+
+// blankOlderRevisions empties the text of a comment's revisions before rev: a person who edits
+// or deletes a comment expects the old text gone, not kept out of sight. The documents stay
+// (their _ids keep a late node from claiming those revisions again).
+func (db *DB) blankOlderRevisions(ctx context.Context, commentID string, rev int64) error {
+	for k := int64(0); k < rev; k++ {
+		id := commentID
+		if k > 0 {
+			id = revisionID(commentID, k)
+		}
+		if _, err := db.w.Collection(colComments).UpdateOne(ctx, bson.M{"_id": id, "rev": bson.M{"$lt": rev}},
+			bson.M{"$set": bson.M{"body": "", "bodyHtml": ""}}); err != nil {
+			return fail(err, "comment")
+		}
+	}
+	return nil
 }
 
 // RebuildThread merges a proposal's comments' own documents into the cached thread (a filter:
@@ -337,6 +373,16 @@ func (db *DB) RebuildThread(ctx context.Context, proposalID, forumID string) (*i
 				merged = append(merged, c)
 			} else if c.Rev > merged[j].Rev {
 				merged[j] = c
+			}
+		}
+		for i := range recs {
+			// A change whose clean-up of older text did not finish: finish it.
+			c := &recs[i].Comment
+			if (c.Body != "" || c.BodyHTML != "") && c.Rev < max(newest[c.ID], merged[at[c.ID]].Rev) {
+				if _, err := db.w.Collection(colComments).UpdateOne(ctx, bson.M{"_id": recs[i].ID},
+					bson.M{"$set": bson.M{"body": "", "bodyHtml": ""}}); err != nil {
+					return nil, false, fail(err, "comment")
+				}
 			}
 		}
 		for _, c := range cached.Comments {
@@ -397,12 +443,25 @@ func sameComment(x, y *insieme.Comment) bool {
 		x.CreatedAt.Equal(y.CreatedAt) && sameEdit && x.Rev == y.Rev
 }
 
-// ProposalsChangedSince lists the proposals that got a comment, a comment's revision or a
-// support stored since a time (filters: a background sweep, see App.RepairChangedSince).
-func (db *DB) ProposalsChangedSince(ctx context.Context, since time.Time) ([]string, error) {
-	var ids []string
+// RecentChanges lists what was stored since a time that a stopped node could have left
+// behind: comments and their revisions, supports, and noted changes (support withdrawals).
+// Filters: the background sweep runs it (see App.RepairChangedSince).
+func (db *DB) RecentChanges(ctx context.Context, since time.Time) (*insieme.RecentChanges, error) {
+	out := &insieme.RecentChanges{Comments: map[string][]insieme.CommentRevision{}}
+	var recs []struct {
+		ProposalID string `bson:"proposalId"`
+		ID         string `bson:"id"`
+		Rev        int64  `bson:"rev"`
+	}
+	if err := findAll(ctx, db.r.Collection(colComments), bson.M{"storedAt": bson.M{"$gte": since}}, &recs,
+		options.Find().SetProjection(bson.M{"proposalId": 1, "id": 1, "rev": 1})); err != nil {
+		return nil, fail(err, "comments")
+	}
+	for _, r := range recs {
+		out.Comments[r.ProposalID] = append(out.Comments[r.ProposalID], insieme.CommentRevision{ID: r.ID, Rev: r.Rev})
+	}
 	seen := map[string]bool{}
-	for col, field := range map[string]string{colComments: "storedAt", colSupports: "createdAt"} {
+	for col, field := range map[string]string{colSupports: "createdAt", colChanges: "at"} {
 		var docs []struct {
 			ProposalID string `bson:"proposalId"`
 		}
@@ -413,11 +472,46 @@ func (db *DB) ProposalsChangedSince(ctx context.Context, since time.Time) ([]str
 		for _, d := range docs {
 			if !seen[d.ProposalID] {
 				seen[d.ProposalID] = true
-				ids = append(ids, d.ProposalID)
+				out.Supports = append(out.Supports, d.ProposalID)
 			}
 		}
 	}
-	return ids, nil
+	slices.Sort(out.Supports)
+	return out, nil
+}
+
+// NoteChange notes, before a change that leaves nothing behind to find (a withdrawn support
+// is a deletion), that a proposal's counts are about to change; the sweep checks them.
+func (db *DB) NoteChange(ctx context.Context, proposalID string) error {
+	_, err := db.w.Collection(colChanges).InsertOne(ctx, bson.M{"_id": proposalID + ":" + bson.NewObjectID().Hex(),
+		"proposalId": proposalID, "at": time.Now().UTC()})
+	return fail(err, "change")
+}
+
+// SupportCounts counts the supports of some proposals in one pass.
+func (db *DB) SupportCounts(ctx context.Context, proposalIDs []string) (map[string]int, error) {
+	out := make(map[string]int, len(proposalIDs))
+	if len(proposalIDs) == 0 {
+		return out, nil
+	}
+	cur, err := db.r.Collection(colSupports).Aggregate(ctx, mongo.Pipeline{
+		{{Key: "$match", Value: bson.M{"proposalId": bson.M{"$in": proposalIDs}}}},
+		{{Key: "$group", Value: bson.M{"_id": "$proposalId", "n": bson.M{"$sum": 1}}}},
+	})
+	if err != nil {
+		return nil, fail(err, "supports")
+	}
+	var groups []struct {
+		ID string `bson:"_id"`
+		N  int    `bson:"n"`
+	}
+	if err := cur.All(ctx, &groups); err != nil {
+		return nil, fail(err, "supports")
+	}
+	for _, g := range groups {
+		out[g.ID] = g.N
+	}
+	return out, nil
 }
 
 // CommentsBy lists a person's comments, oldest first (a filter: for data downloads).

@@ -222,6 +222,60 @@ func TestConcurrentChangesOfOneCommentAllLand(t *testing.T) {
 	}
 }
 
+// Editing or deleting a comment leaves its old text nowhere in the store: the older
+// revisions' documents stay (their ids guard the revision numbers) with their text emptied.
+func TestChangesEmptyTheOlderText(t *testing.T) {
+	ctx := context.Background()
+	db := store.DB(t)
+	id := insieme.NewCommentID("p6", "x")
+	if _, err := db.AppendComment(ctx, "p6", "f1", insieme.Comment{ID: id, AuthorID: "u", Body: "il mio numero è 333-1234567",
+		BodyHTML: "<p>il mio numero è 333-1234567</p>", CreatedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	raw := func() map[string]string {
+		var docs []bson.M
+		cur, err := db.Raw().Collection("comments").Find(ctx, bson.M{"proposalId": "p6"})
+		if err != nil || cur.All(ctx, &docs) != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, d := range docs {
+			out[d["_id"].(string)] = d["body"].(string) + d["bodyHtml"].(string)
+		}
+		return out
+	}
+	if _, _, err := db.ChangeComment(ctx, "p6", id, func(_ *insieme.Thread, c *insieme.Comment) error {
+		c.Body, c.BodyHTML = "corretto", "<p>corretto</p>"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := raw(); len(got) != 2 || got[id] != "" || got[id+"#1"] != "corretto<p>corretto</p>" {
+		t.Fatalf("after an edit: %q", got)
+	}
+	if _, c, err := db.ChangeComment(ctx, "p6", id, func(_ *insieme.Thread, c *insieme.Comment) error {
+		c.Deleted, c.Body, c.BodyHTML = true, "", ""
+		return nil
+	}); err != nil || c.Rev != 2 {
+		t.Fatal(err)
+	}
+	for k, text := range raw() {
+		if text != "" {
+			t.Fatalf("after the deletion %s still holds %q", k, text)
+		}
+	}
+	// A clean-up that did not finish (as after a node stopped) is finished by a rebuild.
+	if _, err := db.Raw().Collection("comments").UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"body": "rimasto"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.RebuildThread(ctx, "p6", "f1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := raw(); got[id] != "" {
+		t.Fatalf("after the rebuild: %q", got)
+	}
+}
+
 // A store written before comments, counts and follows had documents of their own is
 // brought to the current layout when it opens: nothing is zeroed or dropped.
 func TestOlderStoresAreMigrated(t *testing.T) {
@@ -236,7 +290,14 @@ func TestOlderStoresAreMigrated(t *testing.T) {
 	if _, err := raw.Collection("threads").InsertOne(ctx, bson.M{"_id": "old", "forumId": "f", "version": 2, "comments": bson.A{
 		bson.M{"id": "old~1", "authorId": "u", "body": "uno", "stance": "for", "createdAt": now},
 		bson.M{"id": "old~2", "authorId": "v", "body": "due", "stance": "against", "createdAt": now},
+		bson.M{"id": "old~3", "authorId": "w", "body": "tre", "stance": "for", "createdAt": now, "rev": 1},
 	}}); err != nil {
+		t.Fatal(err)
+	}
+	// A comment a moderator hid (revision 2, its document rewritten in place) while the
+	// thread's rewrite was lost: the thread still has revision 1.
+	if _, err := raw.Collection("comments").InsertOne(ctx, bson.M{"_id": "old~3", "id": "old~3", "proposalId": "old", "forumId": "f",
+		"authorId": "w", "body": "tre", "stance": "for", "hidden": true, "createdAt": now, "rev": 2}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := raw.Collection("followers").InsertOne(ctx, bson.M{"_id": "old", "followers": bson.A{"u", "v"}}); err != nil {
@@ -256,7 +317,7 @@ func TestOlderStoresAreMigrated(t *testing.T) {
 		}
 	}
 	p, err := db.Proposal(ctx, "old")
-	if err != nil || p.Supports != 4 || p.Comments != 2 {
+	if err != nil || p.Supports != 4 || p.Comments != 3 {
 		t.Fatalf("counts: %+v %v", p, err)
 	}
 	if n, _ := raw.Collection("proposals").CountDocuments(ctx, bson.M{"supports": bson.M{"$exists": true}}); n != 0 {
@@ -265,8 +326,26 @@ func TestOlderStoresAreMigrated(t *testing.T) {
 	if cs, _ := db.CommentsBy(ctx, "u"); len(cs) != 1 || cs[0].Body != "uno" {
 		t.Fatalf("comment documents: %+v", cs)
 	}
-	if th, changed, err := db.RebuildThread(ctx, "old", "f"); err != nil || changed || len(th.Comments) != 2 {
-		t.Fatalf("rebuild after migration: %v %+v %v", changed, th, err)
+	// The thread is packed now.
+	var packed bson.M
+	if err := raw.Collection("threads").FindOne(ctx, bson.M{"_id": "old"}).Decode(&packed); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := packed["comments"]; ok || packed["packed"] == nil {
+		t.Fatalf("the thread was not packed: %v", packed)
+	}
+	if th, err := db.Thread(ctx, "old"); err != nil || len(th.Comments) != 3 || th.Comments[0].Body != "uno" {
+		t.Fatalf("packed thread: %+v %v", th, err)
+	}
+	// Changing the comment starts from its stored revision 2, not the thread's 1: the hiding stays.
+	if _, c, err := db.ChangeComment(ctx, "old", "old~3", func(_ *insieme.Thread, c *insieme.Comment) error {
+		c.Stance = insieme.StanceAgainst
+		return nil
+	}); err != nil || c.Rev != 3 || !c.Hidden || c.Stance != insieme.StanceAgainst {
+		t.Fatalf("change of a comment changed in place by an older version: %+v %v", c, err)
+	}
+	if th, _, err := db.RebuildThread(ctx, "old", "f"); err != nil || len(th.Comments) != 3 || !th.Find("old~3").Hidden {
+		t.Fatalf("rebuild after migration: %+v %v", th, err)
 	}
 	if ids, _ := db.Following(ctx, "v"); len(ids) != 1 || ids[0] != "old" {
 		t.Fatalf("follows: %v", ids)

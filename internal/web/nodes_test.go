@@ -149,33 +149,68 @@ func TestTwoNodesEditingOneCommentKeepBothEdits(t *testing.T) {
 func TestSweepRepairsWhatAStoppedNodeLeftBehind(t *testing.T) {
 	fe := newForumEnv(t)
 	v := fe.post("Un mercato", "Il sabato.", "it")
+	intact := fe.post("Una fontana", "In piazza.", "it")
 	ctx := context.Background()
 	now := fe.clock.Now()
+	// The intact proposal has a comment and a support, each stored whole.
+	body := "tutto a posto"
+	if _, err := fe.app.AddComment(ctx, fe.principal(fe.member), intact.ID, app.CommentInput{Body: &body}); err != nil {
+		t.Fatal(err)
+	}
+	supporter := fe.register("Sostenitore")
+	if _, err := fe.app.Support(ctx, fe.principal(supporter), intact.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A node stored a comment two minutes ago and stopped before the thread and the count.
 	if _, err := fe.db.Raw().Collection("comments").InsertOne(ctx, bson.M{"_id": v.ID + "~stopped", "proposalId": v.ID,
 		"forumId": fe.forum, "id": v.ID + "~stopped", "parentId": "", "depth": 0, "authorId": fe.member.id, "body": "rimasto indietro",
 		"bodyHtml": "<p>rimasto indietro</p>", "stance": "for", "deleted": false, "hidden": false, "createdAt": now, "rev": 0,
-		"storedAt": time.Now()}); err != nil {
+		"storedAt": time.Now().Add(-2 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
+	shown := func(id string) (app.ProposalView, []app.CommentView) {
+		fe.app.ForgetThreads()
+		var got app.ProposalView
+		fe.do("GET", "/api/v1/proposals/"+id, "", nil).json(t, &got)
+		var cs []app.CommentView
+		fe.do("GET", "/api/v1/proposals/"+id+"/comments", "", nil).json(t, &cs)
+		return got, cs
+	}
+	// A sweep of the last minute does not reach it.
+	if n, err := fe.app.RepairChangedSince(ctx, time.Now().Add(-time.Minute)); err != nil || n != 0 {
+		t.Fatalf("sweep of the last minute: %d repaired, %v", n, err)
+	}
+	if _, cs := shown(v.ID); len(cs) != 0 {
+		t.Fatalf("a sweep of the last minute repaired an older change: %d comments", len(cs))
+	}
+	// A node stored a support and stopped; another withdrew a support (noting it first) and
+	// stopped before the count.
 	other := fe.register("Sostenitrice")
 	if _, err := fe.db.Raw().Collection("supports").InsertOne(ctx, bson.M{"_id": v.ID + ":" + other.id, "proposalId": v.ID,
 		"forumId": fe.forum, "accountId": other.id, "createdAt": time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	// Changes older than the sweep's start are not its business.
-	if n, err := fe.app.RepairChangedSince(ctx, time.Now().Add(time.Minute)); err != nil || n != 0 {
-		t.Fatalf("sweep of the future: %d %v", n, err)
+	if err := fe.db.NoteChange(ctx, intact.ID); err != nil {
+		t.Fatal(err)
 	}
-	n, err := fe.app.RepairChangedSince(ctx, time.Now().Add(-time.Minute))
-	if err != nil || n != 1 {
-		t.Fatalf("sweep: %d proposals, %v", n, err)
+	if err := fe.db.RemoveSupport(ctx, intact.ID, supporter.id); err != nil {
+		t.Fatal(err)
 	}
-	var got app.ProposalView
-	fe.do("GET", "/api/v1/proposals/"+v.ID, "", nil).json(t, &got)
-	var cs []app.CommentView
-	fe.do("GET", "/api/v1/proposals/"+v.ID+"/comments", "", nil).json(t, &cs)
+	// The sweep of the last five minutes repairs both, and only those.
+	n, err := fe.app.RepairChangedSince(ctx, time.Now().Add(-5*time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("sweep: %d proposals repaired, %v; want 2", n, err)
+	}
+	got, cs := shown(v.ID)
 	if got.Supports != 1 || got.Comments != 1 || len(cs) != 1 || cs[0].ID != v.ID+"~stopped" {
 		t.Fatalf("after the sweep: %d supports, %d comments counted, %d shown", got.Supports, got.Comments, len(cs))
+	}
+	if got, cs := shown(intact.ID); got.Supports != 0 || got.Comments != 1 || len(cs) != 1 {
+		t.Fatalf("the withdrawn support after the sweep: %d supports, %d comments, %d shown", got.Supports, got.Comments, len(cs))
+	}
+	// Nothing is behind any more: a sweep repairs nothing.
+	if n, err := fe.app.RepairChangedSince(ctx, time.Now().Add(-5*time.Minute)); err != nil || n != 0 {
+		t.Fatalf("second sweep: %d repaired, %v", n, err)
 	}
 }
 

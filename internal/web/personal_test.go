@@ -27,6 +27,7 @@ func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
 		"threads":          "comments", // a cache of the comments collection
 		"comments":         "comments",
 		"counts":           "",          // numbers of supports and comments, nobody's
+		"changes":          "",          // proposal ids and times of support withdrawals, nobody's
 		"followers":        "following", // a cache of the follows collection
 		"follows":          "following",
 		"inboxes":          "notifications",
