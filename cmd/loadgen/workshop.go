@@ -217,19 +217,18 @@ func coordinateWorkshop(ctx context.Context, o *options, stdout, stderr io.Write
 	if err := phase("plan"); err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
+	// The tally the workshop stored when the vote ended, counted from the stored dots.
 	var after struct {
-		Workshop struct {
-			Results []struct {
-				Target string `json:"target"`
-				Dots   int    `json:"dots"`
-			} `json:"results"`
-		} `json:"workshop"`
+		Results []struct {
+			Target string `json:"target"`
+			Dots   int    `json:"dots"`
+		} `json:"results"`
 	}
 	if err := h.call(ctx, "GET", "/api/v1/workshops/"+ws.ID, nil, &after); err != nil {
 		return err
 	}
 	res.Counted = map[string]int{}
-	for _, r := range after.Workshop.Results {
+	for _, r := range after.Results {
 		res.Counted[r.Target] += r.Dots
 		res.CountedTotal += r.Dots
 	}
@@ -327,7 +326,7 @@ func moveCards(ctx context.Context, ps []*participant, rate float64, d time.Dura
 				sent := time.Now()
 				rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				r := p.request(rctx, map[string]any{"type": "card.move", "workshop": p.session, "card": p.card,
-					"pos": map[string]int{"x": rand.IntN(10000), "y": rand.IntN(10000)}})
+					"x": rand.IntN(10000), "y": rand.IntN(10000)})
 				cancel()
 				var c cardAck
 				mu.Lock()
