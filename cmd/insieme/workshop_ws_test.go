@@ -140,6 +140,8 @@ func TestBrainstormStaysPrivateOverWebsockets(t *testing.T) {
 	}
 	alice.subscribe("participant:"+aliceID, nil)
 	gent.subscribe("participant:"+gID, nil)
+	// Presence counts everyone in the room, the facilitator too.
+	fac.event(0, room, "presence", func(d map[string]any) bool { return d["guests"] == 2.0 && d["accounts"] == 2.0 })
 	start := fac.position(room)
 	fac.ack(map[string]any{"type": "workshop.phase", "workshop": id, "phase": "brainstorm"})
 

@@ -344,12 +344,14 @@ func (t *presenceTracker) step(force bool) (more bool) {
 		}
 		sp.pubFollower = !lead
 		if lead && sp.view.counts != sp.pubCounts && now.Sub(sp.pubAt) >= presenceCoalesce {
-			pubs = append(pubs, presencePub{"session:" + id, presenceEvent{Type: "presence", PresenceCounts: sp.view.counts}})
+			pubs = append(pubs, presencePub{presenceRoom(id), presenceEvent{Type: "presence", PresenceCounts: sp.view.counts}})
 			sp.pubCounts, sp.pubAt = sp.view.counts, now
 		}
 		if lead && sp.view.sig != sp.pubSig && now.Sub(sp.pubListAt) >= presenceInterval(len(sp.view.list)) {
-			pubs = append(pubs, presencePub{"session-host:" + id, presenceListEvent{Type: "presence.list",
-				Participants: sp.view.list, PresenceCounts: sp.view.counts, Truncated: sp.view.truncated}})
+			if !strings.HasPrefix(id, "workshop:") { // workshops have no host room
+				pubs = append(pubs, presencePub{"session-host:" + id, presenceListEvent{Type: "presence.list",
+					Participants: sp.view.list, PresenceCounts: sp.view.counts, Truncated: sp.view.truncated}})
+			}
 			sp.pubSig, sp.pubListAt = sp.view.sig, now
 		}
 		if sp.localChanged || len(sp.local) > 0 || sp.viewDirty ||
@@ -534,18 +536,35 @@ func (t *presenceTracker) attendance(sessionID string) (peak, uniqueGuests, uniq
 	return sp.peak, len(sp.seenGuests), len(sp.seenAccounts), ids
 }
 
-// Joined counts a connection to a live session's room (realtime.PresenceHooks).
+// Joined counts a connection to a live session's or workshop's room (realtime.PresenceHooks).
 func (a *App) Joined(room string, p *insieme.Principal, _ string) {
-	if id, ok := strings.CutPrefix(room, "session:"); ok && p != nil {
+	if id, ok := presenceKey(room); ok && p != nil {
 		a.presence.joined(id, p)
 	}
 }
 
-// Left uncounts a connection to a live session's room (realtime.PresenceHooks).
+// Left uncounts a connection to a live session's or workshop's room (realtime.PresenceHooks).
 func (a *App) Left(room string, p *insieme.Principal, _ string) {
-	if id, ok := strings.CutPrefix(room, "session:"); ok && p != nil {
+	if id, ok := presenceKey(room); ok && p != nil {
 		a.presence.left(id, p)
 	}
+}
+
+// presenceKey is how the tracker names a room's presence: a session by its id, a workshop by
+// its room's name ("workshop:<id>").
+func presenceKey(room string) (string, bool) {
+	if id, ok := strings.CutPrefix(room, "session:"); ok {
+		return id, true
+	}
+	return room, strings.HasPrefix(room, "workshop:")
+}
+
+// presenceRoom is the room a presence key's counts go to.
+func presenceRoom(key string) string {
+	if strings.HasPrefix(key, "workshop:") {
+		return key
+	}
+	return "session:" + key
 }
 
 // applyPresence takes another node's presence in a session (a "presence" liveEvent).

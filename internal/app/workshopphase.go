@@ -39,7 +39,16 @@ func (a *App) MoveWorkshop(ctx context.Context, p *insieme.Principal, id, phase 
 		return nil, err
 	}
 	if insieme.PhaseIndex(from) <= insieme.PhaseIndex(insieme.PhaseBrainstorm) && insieme.PhaseIndex(phase) > insieme.PhaseIndex(insieme.PhaseBrainstorm) {
-		a.publishBoard(ctx, w.ID) // the reveal
+		// The reveal: every card, read again from the store first (one scan), so a card that
+		// another node stored a moment ago is in it even if its event has not arrived.
+		if r, err := a.workshopRoom(ctx, w.ID); err == nil {
+			if b, err := a.store.Board(ctx, w.ID); err == nil {
+				a.workshops.mu.Lock()
+				r.applyBoard(b.Cards, b.Clusters, b.Edits)
+				a.workshops.mu.Unlock()
+			}
+		}
+		a.publishBoard(ctx, w.ID)
 	}
 	if counted {
 		a.publish(ctx, "workshop:"+w.ID, map[string]any{"type": "dots.results", "results": resultViews(w.Results)})

@@ -23,6 +23,8 @@ type WorkshopState struct {
 	Me          *insieme.Principal `json:"me"`
 	Facilitator bool               `json:"facilitator"`
 	Group       string             `json:"group"` // the viewer's table, "" for none
+	// Presence is how many people are connected to the room now, on every node.
+	Presence PresenceCounts `json:"presence"`
 }
 
 // workshopState builds p's view of a workshop from this node's copy.
@@ -35,7 +37,8 @@ func (a *App) workshopState(ctx context.Context, p *insieme.Principal, id string
 	a.workshops.mu.Lock()
 	w := r.w
 	st := &WorkshopState{Workshop: a.workshopView(w, fac), Cards: r.cardViews(v), Clusters: r.clusterViews(), Counts: r.counts(v),
-		Dots: r.myDots(p.ID), Progress: r.progress(), Actions: r.actionViews(), Me: p, Facilitator: fac, Group: r.groupOf(p.ID)}
+		Dots: r.myDots(p.ID), Progress: r.progress(), Actions: r.actionViews(), Me: p, Facilitator: fac, Group: r.groupOf(p.ID),
+		Presence: a.presence.counts("workshop:" + id)}
 	a.workshops.mu.Unlock()
 	if w.VoteEnded() {
 		st.Results = resultViews(w.Results)
