@@ -61,16 +61,17 @@ func TestEditReportMeasuresEveryMoveAtEveryParticipant(t *testing.T) {
 	sentAt := time.Unix(100, 0)
 	a, b := newParticipant([]string{"x"}, 0, "10.0.0.1"), newParticipant([]string{"x"}, 1, "10.0.0.2")
 	a.token, b.token = "t", "t"
-	// Both see the move e1 (a after 10 ms, b after 30 ms); only a sees e2; a sees e1 twice.
-	event := func(edit string) json.RawMessage {
-		return json.RawMessage(`{"type":"card.state","card":{"id":"c","versions":{"pos":"` + edit + `","text":"other"}}}`)
+	// Both see the move e1 (a after 10 ms, b after 30 ms); only a sees e2 and e3; a sees e1 twice.
+	event := func(edit string) []byte {
+		return []byte(`{"type":"card.state","card":{"id":"c","pos":{"x":1,"y":2},"versions":{"pos":"` + edit + `","text":"other"}}}`)
 	}
-	a.receivedEdit(event("e1"), sentAt.Add(10*time.Millisecond))
-	a.receivedEdit(event("e1"), sentAt.Add(50*time.Millisecond))
-	b.receivedEdit(event("e1"), sentAt.Add(30*time.Millisecond))
-	a.receivedEdit(event("e2"), sentAt.Add(20*time.Millisecond))
-	got := editReport([]*participant{a, b}, map[uint64]int64{editHash("e1"): sentAt.UnixNano(), editHash("e2"): sentAt.UnixNano()})
-	if got.Received != 3 || got.Missing != 1 || got.Buckets[10] != 1 || got.Buckets[30] != 1 || got.Buckets[20] != 1 {
+	a.receivedEdits(event("e1"), sentAt.Add(10*time.Millisecond))
+	a.receivedEdits(event("e1"), sentAt.Add(50*time.Millisecond))
+	b.receivedEdits(event("e1"), sentAt.Add(30*time.Millisecond))
+	// A batch of two cards' states.
+	a.receivedEdits([]byte(`{"type":"board.changes","cards":[{"versions":{"pos":"e2"}},{"pos":{"x":3},"versions":{"pos":"e3"}}]}`), sentAt.Add(20*time.Millisecond))
+	got := editReport([]*participant{a, b}, map[uint64]int64{editHash("e1"): sentAt.UnixNano(), editHash("e2"): sentAt.UnixNano(), editHash("e3"): sentAt.UnixNano()})
+	if got.Received != 4 || got.Missing != 2 || got.Buckets[10] != 1 || got.Buckets[30] != 1 || got.Buckets[20] != 2 {
 		t.Fatalf("report: %+v", got)
 	}
 }

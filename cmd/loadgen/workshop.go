@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,21 +57,27 @@ func editHash(id string) uint64 {
 	return h.Sum64()
 }
 
-// receivedEdit records when a card.state event's position edit arrived.
-func (p *participant) receivedEdit(data json.RawMessage, at time.Time) {
-	var ev struct {
-		Card struct {
-			Versions map[string]string `json:"versions"`
-		} `json:"card"`
-	}
-	if json.Unmarshal(data, &ev) != nil {
-		return
-	}
-	if id := ev.Card.Versions["pos"]; id != "" {
-		h := editHash(id)
+// posVersion precedes, in a card's versions, the id of the edit that set its position (the
+// position itself is an object, "pos":{...}, so it does not match).
+var posVersion = []byte(`"pos":"`)
+
+// receivedEdits records when the position edits named in a board event arrived.
+func (p *participant) receivedEdits(data []byte, at time.Time) {
+	for {
+		i := bytes.Index(data, posVersion)
+		if i < 0 {
+			return
+		}
+		data = data[i+len(posVersion):]
+		j := bytes.IndexByte(data, '"')
+		if j < 0 {
+			return
+		}
+		h := editHash(string(data[:j]))
 		if _, ok := p.edits[h]; !ok {
 			p.edits[h] = at.UnixNano()
 		}
+		data = data[j:]
 	}
 }
 
