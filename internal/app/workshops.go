@@ -171,6 +171,9 @@ func applyWorkshopInput(w *insieme.Workshop, in WorkshopInput) error {
 		if s.FacilitatorMoves != nil {
 			w.Settings.FacilitatorMoves = *s.FacilitatorMoves
 		}
+		if s.MaxDotsPerCard == nil && w.Settings.MaxDotsPerCard > w.Settings.Dots {
+			w.Settings.MaxDotsPerCard = w.Settings.Dots // fewer dots than the old maximum: the maximum follows
+		}
 		if w.Settings.MaxDotsPerCard > w.Settings.Dots {
 			return &insieme.Error{Code: insieme.EINVALID, Message: "Some fields are not valid.",
 				Fields: map[string]string{"maxDotsPerCard": insieme.FInvalidValue}, Limits: map[string]int{"maxDotsPerCard": w.Settings.Dots}}

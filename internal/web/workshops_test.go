@@ -109,6 +109,13 @@ func TestWorkshopsAreCreatedWithDefaultsAndValidated(t *testing.T) {
 			t.Errorf("%s: %d %s", name, r.status, r.body)
 		}
 	}
+	// Fewer dots than the default maximum per card: the maximum follows.
+	var few app.WorkshopView
+	we.do("POST", "/api/v1/forums/"+we.forum+"/workshops", we.admin.secret, map[string]any{"title": "x", "brief": map[string]string{"it": "x"},
+		"scheduledAt": time.Now(), "settings": map[string]any{"dots": 2}}).json(t, &few)
+	if few.Settings.Dots != 2 || few.Settings.MaxDotsPerCard != 2 {
+		t.Fatalf("two dots: %+v", few.Settings)
+	}
 	// Markup and control characters are kept as plain text.
 	r := we.do("POST", "/api/v1/forums/"+we.forum+"/workshops", we.admin.secret, map[string]any{"title": "<b>T</b>\x07", "brief": map[string]string{"it": "x"}, "scheduledAt": time.Now()})
 	var plain app.WorkshopView
