@@ -140,6 +140,20 @@ func TestBrainstormStaysPrivateOverWebsockets(t *testing.T) {
 	}
 	alice.subscribe("participant:"+aliceID, nil)
 	gent.subscribe("participant:"+gID, nil)
+	// Nobody else joins the room or the authors' private rooms.
+	stranger := openRec(t, "anonymous", base, "", "")
+	otherID, otherCode := wn.workshop(nil)
+	otherTok, _ := wn.guest(otherCode, "Altrove")
+	elsewhere := openRec(t, "another workshop's guest", base, "", otherTok)
+	for _, c := range []struct {
+		r          *rec
+		room, code string
+	}{{stranger, room, "unauthorized"}, {elsewhere, room, "not_found"}, {ham, "participant:" + aliceID, "forbidden"},
+		{ham, "participant:" + gID, "forbidden"}, {gent, "workshop:" + otherID, "not_found"}} {
+		if ans, err := c.r.request(map[string]any{"type": "subscribe", "room": c.room}); err != nil || ans["type"] != "error" || ans["code"] != c.code {
+			t.Fatalf("%s subscribing to %s: %v %v", c.r.name, c.room, ans, err)
+		}
+	}
 	// Presence counts everyone in the room, the facilitator too.
 	fac.event(0, room, "presence", func(d map[string]any) bool { return d["guests"] == 2.0 && d["accounts"] == 2.0 })
 	start := fac.position(room)
