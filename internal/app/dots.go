@@ -74,6 +74,7 @@ func (a *App) AddDot(ctx context.Context, p *insieme.Principal, id, target strin
 	}
 	defer a.locks.lock("dots:" + id + ":" + p.ID)()
 	budget, perCard := w.Settings.Dots, w.Settings.MaxDotsPerCard
+	reloaded := false
 	for attempt := 0; ; attempt++ {
 		a.workshops.mu.Lock()
 		if !r.votable(target) {
@@ -90,6 +91,15 @@ func (a *App) AddDot(ctx context.Context, p *insieme.Principal, id, target strin
 			}
 		}
 		a.workshops.mu.Unlock()
+		if !reloaded && (len(slots) >= budget || len(ks) >= perCard) {
+			// A refusal must hold in the store, not only in this node's copy (a removal
+			// on another node may not have reached it yet).
+			if err := a.reloadVoterDots(ctx, r, p.ID, budget); err != nil {
+				return nil, err
+			}
+			reloaded = true
+			continue
+		}
 		if len(slots) >= budget {
 			return nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "You have 0 dots left.", Limits: map[string]int{"dots": 0}}
 		}
@@ -98,7 +108,9 @@ func (a *App) AddDot(ctx context.Context, p *insieme.Principal, id, target strin
 				Message: fmt.Sprintf("At most %d dots on one card or cluster; you have %d dots left.", perCard, budget-len(slots)),
 				Limits:  map[string]int{"maxDotsPerCard": perCard, "dots": budget - len(slots)}}
 		}
-		d := &insieme.Dot{WorkshopID: id, VoterID: p.ID, Slot: firstFree(slots), Target: target, K: firstFree(ks), At: a.Now()}
+		// At as the store keeps it (milliseconds), so every node tells this dot from a later
+		// one in the same slot alike.
+		d := &insieme.Dot{WorkshopID: id, VoterID: p.ID, Slot: firstFree(slots), Target: target, K: firstFree(ks), At: a.Now().Truncate(time.Millisecond)}
 		err := a.store.InsertDot(ctx, d)
 		if insieme.ErrorCode(err) == insieme.ECONFLICT && attempt < 2*budget+2 {
 			if err := a.reloadVoterDots(ctx, r, p.ID, budget); err != nil {

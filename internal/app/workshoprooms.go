@@ -268,7 +268,7 @@ func (a *App) applyWorkshopEventLocked(r *workshopRoom, ev workshopEvent) {
 		}
 		id := ev.Dot.ID()
 		if ev.Removed {
-			if d := r.dots[id]; d != nil && d.Target == ev.Dot.Target && d.K == ev.Dot.K && d.At.Equal(ev.Dot.At) {
+			if d := r.dots[id]; d != nil && d.Target == ev.Dot.Target && d.K == ev.Dot.K && d.At.Truncate(time.Millisecond).Equal(ev.Dot.At.Truncate(time.Millisecond)) {
 				delete(r.dots, id)
 			}
 		} else {

@@ -262,3 +262,31 @@ func asError(err error, e **insieme.Error) bool {
 	*e = x
 	return ok
 }
+
+// A dot taken back on another node frees the slot on this one, though this node never heard
+// of it: a refusal is checked against the store.
+func TestADotRemovedElsewhereCanBeSpentAgain(t *testing.T) {
+	we := newWorkshopEnv(t, map[string]any{"dots": 2, "maxDotsPerCard": 2})
+	targets := votingWorkshop(t, we, &capLive{})
+	nodeA := we.app
+	nodeB := app.New(app.Deps{Store: we.db, Live: &capLive{}, Clock: we.clock, Hasher: testHasher})
+	p := we.principal(we.member)
+	for range 2 {
+		if _, err := wsAct(nodeA, p, we.ws.ID, "dot.add", map[string]any{"target": targets[0]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := wsAct(nodeB, p, we.ws.ID, "dot.remove", map[string]any{"target": targets[0]}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := wsAct(nodeA, p, we.ws.ID, "dot.add", map[string]any{"target": targets[1]})
+	if err != nil {
+		t.Fatalf("the freed dot: %v", err)
+	}
+	if md := v.(*app.MyDots); md.Left != 0 || len(md.Dots) != 2 {
+		t.Fatalf("dots: %+v", md)
+	}
+	if _, err := wsAct(nodeA, p, we.ws.ID, "dot.add", map[string]any{"target": targets[2]}); insieme.ErrorCode(err) != insieme.ECONFLICT {
+		t.Fatalf("a third dot: %v", err)
+	}
+}
