@@ -181,6 +181,12 @@ func (a *App) RemoveDot(ctx context.Context, p *insieme.Principal, id, target st
 			}
 		}
 		a.workshops.mu.Unlock()
+		if last == nil && attempt == 0 { // perhaps spent on another node a moment ago
+			if err := a.reloadVoterDots(ctx, r, p.ID, w.Settings.Dots); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if last == nil {
 			return nil, errNoDotHere
 		}

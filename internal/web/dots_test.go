@@ -289,4 +289,8 @@ func TestADotRemovedElsewhereCanBeSpentAgain(t *testing.T) {
 	if _, err := wsAct(nodeA, p, we.ws.ID, "dot.add", map[string]any{"target": targets[2]}); insieme.ErrorCode(err) != insieme.ECONFLICT {
 		t.Fatalf("a third dot: %v", err)
 	}
+	// And the reverse: a dot spent on A is taken back on B, which never heard of it.
+	if _, err := wsAct(nodeB, p, we.ws.ID, "dot.remove", map[string]any{"target": targets[1]}); err != nil {
+		t.Fatalf("removing a dot spent elsewhere: %v", err)
+	}
 }
