@@ -248,16 +248,17 @@ func sweeper(ctx context.Context, a *app.App, shared bool, log *slog.Logger) {
 	defer t.Stop()
 	for {
 		started := time.Now()
-		if n, err := a.RepairChangedSince(ctx, since); err != nil && ctx.Err() == nil {
-			log.Warn("sweep", "err", err)
+		n, err := a.RepairChangedSince(ctx, since)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("sweep", "err", err) // the next sweep covers the same time again
 		} else {
 			if n > 0 {
 				log.Info("sweep repaired proposals", "count", n)
 			}
 			since = started.Add(-time.Minute)
-		}
-		if !shared {
-			return
+			if !shared {
+				return
+			}
 		}
 		select {
 		case <-ctx.Done():

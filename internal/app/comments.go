@@ -213,11 +213,16 @@ func (a *App) changeComment(ctx context.Context, commentID string, change func(t
 	if err != nil {
 		return nil, nil, err
 	}
+	// The change is stored: the rest runs to the end (other nodes must hear of it).
+	ctx = context.WithoutCancel(ctx)
 	if t == nil { // stored, but the cached thread is behind
 		a.threads.drop(proposalID)
 		a.repairSoon(ctx, proposalID)
-		e, _ := a.cat().Get(proposalID)
-		return &insieme.Thread{ProposalID: proposalID, ForumID: e.ForumID}, c, nil
+		pr, err := a.store.Proposal(ctx, proposalID)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &insieme.Thread{ProposalID: proposalID, ForumID: pr.ForumID}, c, nil
 	}
 	a.threadChanged(ctx, proposalID, t.Version)
 	a.scheduleRepair(ctx, proposalID)

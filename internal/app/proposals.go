@@ -577,9 +577,15 @@ func (a *App) Unsupport(ctx context.Context, p *insieme.Principal, id string) (*
 // countSupport adds to the kept count after the support itself was stored, and publishes the
 // absolute count (applying an event twice is harmless).
 func (a *App) countSupport(ctx context.Context, id string, f *insieme.Forum, delta int, supported bool) (*SupportResult, error) {
+	// The support (or its withdrawal) is stored: the rest runs to the end, and a count that
+	// could not be written is repaired soon after.
+	ctx = context.WithoutCancel(ctx)
 	pr, err := a.store.AddToCounts(ctx, id, delta, 0)
 	if err != nil {
-		return nil, err
+		a.log.Warn("support count not written; repairing", "proposal", id, "err", err)
+		a.repairSoon(ctx, id)
+		e, _ := a.cat().Get(id)
+		return &SupportResult{Supported: supported, Supports: max(e.Supports+delta, 0)}, nil
 	}
 	a.catalogCounts(ctx, pr, 0)
 	a.publishCounts(ctx, pr)

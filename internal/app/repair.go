@@ -126,7 +126,8 @@ func (a *App) RepairChangedSince(ctx context.Context, since time.Time) (int, err
 	for id, revs := range recent.Comments {
 		t, err := a.store.Thread(ctx, id)
 		if err != nil {
-			return 0, err
+			behind[id] = true // the repair will tell
+			continue
 		}
 		for _, r := range revs {
 			if c := t.Find(r.ID); c == nil || c.Rev < r.Rev {
@@ -139,11 +140,10 @@ func (a *App) RepairChangedSince(ctx context.Context, since time.Time) (int, err
 		}
 	}
 	supports, err := a.store.SupportCounts(ctx, recent.Supports)
-	if err != nil {
-		return 0, err
-	}
 	for _, id := range recent.Supports {
-		if pr, err := a.store.Proposal(ctx, id); err == nil && pr.Supports != supports[id] {
+		if err != nil { // not counted: repair them all
+			behind[id] = true
+		} else if pr, err := a.store.Proposal(ctx, id); err == nil && pr.Supports != supports[id] {
 			behind[id] = true
 		}
 	}

@@ -25,6 +25,7 @@ var migrations = []struct {
 	{"counts-recount-v1", migrateRecount},
 	{"comment-revisions-v2", migrateRevisionIDs},
 	{"threads-packed-v1", migratePackThreads},
+	{"comment-text-v1", migrateOlderText},
 }
 
 // migrate runs the migrations not yet recorded.
@@ -238,6 +239,35 @@ func migratePackThreads(ctx context.Context, db *DB) error {
 		// A write meanwhile (another node starting) packs it too: losing the race is fine.
 		if _, err := db.writeThread(ctx, t, t.Comments); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// migrateOlderText empties the text of every comment document below its comment's highest
+// revision (changes made before the older text was emptied at each change).
+func migrateOlderText(ctx context.Context, db *DB) error {
+	var recs []struct {
+		ID       string `bson:"_id"`
+		Comment  string `bson:"id"`
+		Rev      int64  `bson:"rev"`
+		Body     string `bson:"body"`
+		BodyHTML string `bson:"bodyHtml"`
+	}
+	if err := findAll(ctx, db.w.Collection(colComments), bson.M{}, &recs,
+		options.Find().SetProjection(bson.M{"id": 1, "rev": 1, "body": 1, "bodyHtml": 1})); err != nil {
+		return err
+	}
+	newest := map[string]int64{}
+	for _, r := range recs {
+		newest[r.Comment] = max(newest[r.Comment], r.Rev)
+	}
+	for _, r := range recs {
+		if r.Rev < newest[r.Comment] && (r.Body != "" || r.BodyHTML != "") {
+			if _, err := db.w.Collection(colComments).UpdateOne(ctx, bson.M{"_id": r.ID},
+				bson.M{"$set": bson.M{"body": "", "bodyHtml": ""}}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

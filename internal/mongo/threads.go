@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -302,9 +303,7 @@ func (db *DB) ChangeComment(ctx context.Context, proposalID, commentID string, c
 	// cache behind (a nil thread: the caller has the proposal repaired).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cacheTimeout)
 	defer cancel()
-	if err := db.blankOlderRevisions(ctx, commentID, claimed.Rev); err != nil {
-		return nil, &claimed, nil
-	}
+	blanked := db.blankOlderRevisions(ctx, commentID, claimed.Rev)
 	written, err := db.updateThread(ctx, proposalID, t.ForumID, func(comments []insieme.Comment) []insieme.Comment {
 		for i := range comments {
 			if comments[i].ID == commentID {
@@ -316,23 +315,33 @@ func (db *DB) ChangeComment(ctx context.Context, proposalID, commentID string, c
 		}
 		return append(comments, claimed)
 	})
-	if err != nil {
+	if err != nil || blanked != nil {
 		return nil, &claimed, nil
 	}
 	return written, written.Find(commentID), nil
 }
 
-// blankOlderRevisions empties the text of a comment's revisions before rev: a person who edits
-// or deletes a comment expects the old text gone, not kept out of sight. The documents stay
-// (their _ids keep a late node from claiming those revisions again).
+// blankOlderRevisions empties the text of a comment's revision before rev and of its first
+// document: a person who edits or deletes a comment expects the old text gone, not kept out of
+// sight. Earlier revisions were emptied by the changes that followed them (and a rebuild
+// finishes a clean-up cut short). The documents stay: their _ids keep a late node from claiming
+// those revisions again. Every write goes by _id alone, the only filter FerretDB on SQLite
+// serves without scanning the collection.
 func (db *DB) blankOlderRevisions(ctx context.Context, commentID string, rev int64) error {
-	for k := int64(0); k < rev; k++ {
-		id := commentID
-		if k > 0 {
-			id = revisionID(commentID, k)
+	col := db.w.Collection(colComments)
+	var first commentRecord
+	err := col.FindOne(ctx, bson.M{"_id": commentID}).Decode(&first)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return fail(err, "comment")
+	}
+	blank := bson.M{"$set": bson.M{"body": "", "bodyHtml": ""}}
+	if err == nil && first.Comment.Rev < rev && (first.Comment.Body != "" || first.Comment.BodyHTML != "") {
+		if _, err := col.UpdateOne(ctx, bson.M{"_id": commentID}, blank); err != nil {
+			return fail(err, "comment")
 		}
-		if _, err := db.w.Collection(colComments).UpdateOne(ctx, bson.M{"_id": id, "rev": bson.M{"$lt": rev}},
-			bson.M{"$set": bson.M{"body": "", "bodyHtml": ""}}); err != nil {
+	}
+	if rev > 1 {
+		if _, err := col.UpdateOne(ctx, bson.M{"_id": revisionID(commentID, rev-1)}, blank); err != nil {
 			return fail(err, "comment")
 		}
 	}

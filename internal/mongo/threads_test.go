@@ -300,6 +300,16 @@ func TestOlderStoresAreMigrated(t *testing.T) {
 		"authorId": "w", "body": "tre", "stance": "for", "hidden": true, "createdAt": now, "rev": 2}); err != nil {
 		t.Fatal(err)
 	}
+	// A comment changed by a version that kept the older text.
+	for _, d := range []bson.M{
+		{"_id": "other~4", "id": "other~4", "rev": 0, "body": "quattro", "bodyHtml": "<p>quattro</p>"},
+		{"_id": "other~4#1", "id": "other~4", "rev": 1, "body": "quattro bis", "bodyHtml": "<p>quattro bis</p>"},
+	} {
+		d["proposalId"], d["forumId"], d["authorId"], d["createdAt"] = "other", "f", "z", now
+		if _, err := raw.Collection("comments").InsertOne(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := raw.Collection("followers").InsertOne(ctx, bson.M{"_id": "old", "followers": bson.A{"u", "v"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -325,6 +335,13 @@ func TestOlderStoresAreMigrated(t *testing.T) {
 	}
 	if cs, _ := db.CommentsBy(ctx, "u"); len(cs) != 1 || cs[0].Body != "uno" {
 		t.Fatalf("comment documents: %+v", cs)
+	}
+	var first bson.M
+	if err := raw.Collection("comments").FindOne(ctx, bson.M{"_id": "other~4"}).Decode(&first); err != nil || first["body"] != "" || first["bodyHtml"] != "" {
+		t.Fatalf("older text kept: %v %v", first, err)
+	}
+	if cs, _ := db.CommentsBy(ctx, "z"); len(cs) != 1 || cs[0].Body != "quattro bis" {
+		t.Fatalf("the newest revision: %+v", cs)
 	}
 	// The thread is packed now.
 	var packed bson.M

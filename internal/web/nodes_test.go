@@ -183,23 +183,36 @@ func TestSweepRepairsWhatAStoppedNodeLeftBehind(t *testing.T) {
 	if _, cs := shown(v.ID); len(cs) != 0 {
 		t.Fatalf("a sweep of the last minute repaired an older change: %d comments", len(cs))
 	}
-	// A node stored a support and stopped; another withdrew a support (noting it first) and
-	// stopped before the count.
+	// A node stored a support and stopped; another withdrew a support and stopped before the
+	// count.
 	other := fe.register("Sostenitrice")
 	if _, err := fe.db.Raw().Collection("supports").InsertOne(ctx, bson.M{"_id": v.ID + ":" + other.id, "proposalId": v.ID,
 		"forumId": fe.forum, "accountId": other.id, "createdAt": time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := fe.db.NoteChange(ctx, intact.ID); err != nil {
+	if _, err := fe.app.Unsupport(ctx, fe.principal(supporter), intact.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := fe.db.RemoveSupport(ctx, intact.ID, supporter.id); err != nil {
+	setCounts := func(id string, supports, comments int) {
+		if _, err := fe.db.Raw().Collection("counts").UpdateOne(ctx, bson.M{"_id": id},
+			bson.M{"$set": bson.M{"supports": supports, "comments": comments}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setCounts(intact.ID, 1, 1) // the count as it was before the withdrawal
+	// A node stored a comment and its thread, and stopped before the count.
+	third := fe.post("Un giardino", "Per i bambini.", "it")
+	if _, err := fe.app.AddComment(ctx, fe.principal(fe.member), third.ID, app.CommentInput{Body: &body}); err != nil {
 		t.Fatal(err)
 	}
-	// The sweep of the last five minutes repairs both, and only those.
+	setCounts(third.ID, 0, 0)
+	// The sweep of the last five minutes repairs those three, and only those.
 	n, err := fe.app.RepairChangedSince(ctx, time.Now().Add(-5*time.Minute))
-	if err != nil || n != 2 {
-		t.Fatalf("sweep: %d proposals repaired, %v; want 2", n, err)
+	if err != nil || n != 3 {
+		t.Fatalf("sweep: %d proposals repaired, %v; want 3", n, err)
+	}
+	if got, _ := shown(third.ID); got.Comments != 1 {
+		t.Fatalf("the comment count after the sweep: %d", got.Comments)
 	}
 	got, cs := shown(v.ID)
 	if got.Supports != 1 || got.Comments != 1 || len(cs) != 1 || cs[0].ID != v.ID+"~stopped" {
