@@ -62,9 +62,7 @@ func (r *rec) clientBoard(room string) map[string]map[string]fieldValue {
 		case "event":
 			d, _ := m["data"].(map[string]any)
 			switch d["type"] {
-			case "card.state":
-				cards = []any{d["card"]}
-			case "board.state":
+			case "board.state", "board.changes":
 				cards, _ = d["cards"].([]any)
 			}
 		}

@@ -225,12 +225,17 @@ func TestBrainstormStaysPrivateOverWebsockets(t *testing.T) {
 	if !strings.Contains(string(bj), secretA2) || !strings.Contains(string(bj), secretG) || !strings.Contains(string(bj), "Gentiana") {
 		t.Fatalf("the reveal: %s", bj)
 	}
-	// From now on the author's edits go to the room.
+	// From now on the author's edits go to the room, in batches.
 	from = ham.mark()
 	alice.ack(map[string]any{"type": "card.edit", "workshop": id, "card": cardA, "text": "Casa per tutti"})
-	ham.event(from, room, "card.state", func(d map[string]any) bool {
-		c, _ := d["card"].(map[string]any)
-		return c["text"] == "Casa per tutti"
+	ham.event(from, room, "board.changes", func(d map[string]any) bool {
+		cards, _ := d["cards"].([]any)
+		for _, c := range cards {
+			if cm, _ := c.(map[string]any); cm["text"] == "Casa per tutti" {
+				return true
+			}
+		}
+		return false
 	})
 }
 

@@ -218,6 +218,24 @@ describe('the room state', () => {
     expect(s.cards.map((c) => c.id)).toEqual(['c1', 'c2']);
   });
 
+  it('applies a batch of board changes by the versions rule, whatever the order batches arrive in', () => {
+    let s = state({ cards: [card('c1', { mine: true, pos: { x: 5, y: 5 }, versions: { pos: v('c1', 'pos', 4) } })] });
+    // Another node's batch with an older move of c1 and a new card; then a batch with a newer move.
+    s = applyEvent(s, {
+      type: 'board.changes',
+      cards: [card('c1', { pos: { x: 1, y: 1 }, versions: { pos: v('c1', 'pos', 3) } }), card('c2', { versions: { text: v('c2', 'text', 1) } })],
+      clusters: [{ id: 'k1', name: 'Verde', versions: { name: v('k1', 'name', 1) } }],
+    });
+    expect(s.cards.map((c) => c.id)).toEqual(['c1', 'c2']);
+    expect(s.cards[0].pos).toEqual({ x: 5, y: 5 });
+    expect(s.cards[0].mine).toBe(true);
+    s = applyEvent(s, { type: 'board.changes', cards: [card('c1', { pos: { x: 9, y: 8 }, versions: { pos: v('c1', 'pos', 7) } })], clusters: [] });
+    expect(s.cards[0].pos).toEqual({ x: 9, y: 8 });
+    expect(s.clusters.map((k) => k.name)).toEqual(['Verde']);
+    // A batch that changes nothing keeps the state as it was.
+    expect(applyEvent(s, { type: 'board.changes', cards: [], clusters: [] })).toBe(s);
+  });
+
   it('replaces the board at board.state, keeping newer fields it already had', () => {
     let s = state({ cards: [card('c1', { mine: true, pos: { x: 5, y: 5 }, versions: { pos: v('c1', 'pos', 9) } })] });
     s = applyEvent(s, {

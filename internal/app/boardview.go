@@ -187,8 +187,14 @@ func (a *App) nameAuthors(ctx context.Context, cards []*CardView) error {
 	return nil
 }
 
+// boardFlushEvery is how long a node gathers the board changes it accepted before sending
+// them as one event: 300 people moving cards twice a second are 600 changes a second, and one
+// event per change would be 180,000 frames a second to them; a batch every 20 ms is 50 a
+// second per person, and adds at most 20 ms.
+const boardFlushEvery = 20 * time.Millisecond
+
 // publishCard sends a card's new state: to its author alone during the brainstorm (and the
-// counts to the room), to the room afterwards.
+// counts to the room), to the room afterwards, batched with the node's other board changes.
 func (a *App) publishCard(ctx context.Context, r *workshopRoom, cardID string) {
 	a.workshops.mu.Lock()
 	c := r.cards[cardID]
@@ -196,16 +202,14 @@ func (a *App) publishCard(ctx context.Context, r *workshopRoom, cardID string) {
 		a.workshops.mu.Unlock()
 		return
 	}
-	private := insieme.PhaseIndex(r.w.Phase) <= insieme.PhaseIndex(insieme.PhaseBrainstorm)
-	var cv *CardView
-	room := "workshop:" + r.id
-	if private {
-		cv = r.cardView(c, &viewer{id: c.AuthorID})
-		room = "participant:" + c.AuthorID
-		a.scheduleCounts(r)
-	} else {
-		cv = r.cardView(c, nil)
+	if insieme.PhaseIndex(r.w.Phase) > insieme.PhaseIndex(insieme.PhaseBrainstorm) {
+		r.changed(cardID, false)
+		a.scheduleBoardChanges(r)
+		a.workshops.mu.Unlock()
+		return
 	}
+	cv := r.cardView(c, &viewer{id: c.AuthorID})
+	a.scheduleCounts(r)
 	a.workshops.mu.Unlock()
 	if cv == nil {
 		return
@@ -214,21 +218,65 @@ func (a *App) publishCard(ctx context.Context, r *workshopRoom, cardID string) {
 		a.log.Warn("card not published", "card", cardID, "err", err)
 		return
 	}
-	a.publish(ctx, room, map[string]any{"type": "card.state", "card": cv})
+	a.publish(ctx, "participant:"+c.AuthorID, map[string]any{"type": "card.state", "card": cv})
 }
 
-// publishCluster sends a cluster's new state to the room.
+// publishCluster sends a cluster's new state to the room, batched with the node's other
+// board changes.
 func (a *App) publishCluster(ctx context.Context, r *workshopRoom, clusterID string) {
 	a.workshops.mu.Lock()
-	c := r.clusters[clusterID]
-	var cv *ClusterView
-	if c != nil {
-		cv = r.clusterView(c)
+	if r.clusters[clusterID] != nil {
+		r.changed(clusterID, true)
+		a.scheduleBoardChanges(r)
 	}
 	a.workshops.mu.Unlock()
-	if cv != nil {
-		a.publish(ctx, "workshop:"+r.id, map[string]any{"type": "cluster.state", "cluster": cv})
+}
+
+// changed marks a card or cluster for the next board.changes (under a.workshops.mu).
+func (r *workshopRoom) changed(id string, cluster bool) {
+	if r.changedItems == nil {
+		r.changedItems = map[string]bool{}
 	}
+	r.changedItems[id] = cluster
+}
+
+// scheduleBoardChanges sends the marked cards and clusters, as they are then, a moment from
+// now (under a.workshops.mu).
+func (a *App) scheduleBoardChanges(r *workshopRoom) {
+	if r.changesPending {
+		return
+	}
+	r.changesPending = true
+	a.tasks.Add(1)
+	time.AfterFunc(boardFlushEvery, func() {
+		defer a.tasks.Done()
+		a.workshops.mu.Lock()
+		r.changesPending = false
+		cards, clusters := []*CardView{}, []*ClusterView{}
+		for id, cluster := range r.changedItems {
+			if cluster {
+				if k := r.clusters[id]; k != nil {
+					clusters = append(clusters, r.clusterView(k))
+				}
+			} else if c := r.cards[id]; c != nil {
+				if cv := r.cardView(c, nil); cv != nil {
+					cards = append(cards, cv)
+				}
+			}
+		}
+		clear(r.changedItems)
+		a.workshops.mu.Unlock()
+		if len(cards) == 0 && len(clusters) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.nameAuthors(ctx, cards); err != nil {
+			a.log.Warn("board changes not published", "workshop", r.id, "err", err)
+			return
+		}
+		a.publish(ctx, "workshop:"+r.id, map[string]any{"type": "board.changes", "cards": cards, "clusters": clusters})
+	})
 }
 
 // publishBoard sends every card and cluster to the room (the reveal).

@@ -68,6 +68,9 @@ type workshopRoom struct {
 
 	countsPending, progressPending bool
 	countsAt, progressAt           time.Time // when this node last published them
+
+	changedItems   map[string]bool // cards (false) and clusters (true) for the next board.changes
+	changesPending bool
 }
 
 // workshopRoom returns this node's copy of a workshop, reading it the first time; callers

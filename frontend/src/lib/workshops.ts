@@ -527,6 +527,14 @@ export function applyEvent(s: WorkshopState, data: unknown): WorkshopState {
       const clusters = mergeCluster(s.clusters, ev.cluster);
       return clusters === s.clusters ? s : { ...s, clusters };
     }
+    case 'board.changes': {
+      // A node's batch of changed cards and clusters, each as it was when sent.
+      let cards = s.cards;
+      for (const c of arr<Card>(ev.cards)) cards = mergeCard(cards, c);
+      let clusters = s.clusters;
+      for (const k of arr<Cluster>(ev.clusters)) clusters = mergeCluster(clusters, k);
+      return cards === s.cards && clusters === s.clusters ? s : { ...s, cards, clusters };
+    }
     case 'dots.progress':
       return { ...s, progress: { voters: num(ev.voters), spent: num(ev.spent) } };
     case 'dots.results':
