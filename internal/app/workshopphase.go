@@ -24,6 +24,17 @@ func (a *App) MoveWorkshop(ctx context.Context, p *insieme.Principal, id, phase 
 		if err := w.CheckMove(phase); err != nil {
 			return err
 		}
+		if phase == insieme.PhaseClosed {
+			// The output is frozen: its number of participants is kept with it, so that the
+			// forum's list never loads a closed workshop's board to count them.
+			r, err := a.workshopRoom(ctx, w.ID)
+			if err != nil {
+				return err
+			}
+			a.workshops.mu.Lock()
+			w.Participants = len(r.participants())
+			a.workshops.mu.Unlock()
+		}
 		from = w.Phase
 		if insieme.PhaseIndex(phase) > insieme.PhaseIndex(insieme.PhaseVote) && !w.VoteEnded() {
 			dots, err := a.store.DotsOf(ctx, w.ID)

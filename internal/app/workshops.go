@@ -319,14 +319,14 @@ func (a *App) Workshops(ctx context.Context, p *insieme.Principal, forumID strin
 	}
 	out := make([]*WorkshopSummary, 0, len(ws))
 	for _, w := range ws {
-		s := &WorkshopSummary{ID: w.ID, Title: w.Title, Brief: w.Brief, ScheduledAt: w.ScheduledAt, Phase: w.Phase}
-		if w.Phase != insieme.PhaseLobby {
-			r, err := a.workshopRoom(ctx, w.ID)
-			if err != nil {
-				return nil, err
-			}
+		s := &WorkshopSummary{ID: w.ID, Title: w.Title, Brief: w.Brief, ScheduledAt: w.ScheduledAt, Phase: w.Phase, Participants: w.Participants}
+		// A running workshop's count comes from this node's copy when it has one: loading a
+		// board (scans on FerretDB) for a list would cost every reader of the forum page.
+		if w.Phase != insieme.PhaseClosed {
 			a.workshops.mu.Lock()
-			s.Participants = len(r.participants())
+			if r := a.workshops.rooms[w.ID]; r != nil && !r.loading && r.err == nil {
+				s.Participants = len(r.participants())
+			}
 			a.workshops.mu.Unlock()
 		}
 		out = append(out, s)

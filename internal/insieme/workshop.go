@@ -127,6 +127,7 @@ type Workshop struct {
 	Spotlight      string
 	JoinCode       string
 	Results        []DotResult // counted from the stored dots when the vote ended
+	Participants   int         // how many took part, counted when it closed
 	CreatedBy      string
 	CreatedAt      time.Time
 	Version        int64

@@ -29,6 +29,7 @@ type workshopDoc struct {
 	Spotlight      string            `bson:"spotlight"`
 	JoinCode       string            `bson:"joinCode"`
 	Results        []dotResultDoc    `bson:"results"`
+	Participants   int               `bson:"participants"`
 	CreatedBy      string            `bson:"createdBy"`
 	CreatedAt      time.Time         `bson:"createdAt"`
 	Version        int64             `bson:"version"`
@@ -56,8 +57,8 @@ func newWorkshopDoc(w *insieme.Workshop) workshopDoc {
 		Settings: settingsDoc{Anonymous: w.Settings.Anonymous, Dots: w.Settings.Dots, MaxDotsPerCard: w.Settings.MaxDotsPerCard,
 			FacilitatorMoves: w.Settings.FacilitatorMoves},
 		Groups: []groupDoc{}, Phase: w.Phase, PhaseStartedAt: w.PhaseStartedAt, TimerEndsAt: w.TimerEndsAt, Locked: w.Locked,
-		Spotlight: w.Spotlight, JoinCode: w.JoinCode, Results: []dotResultDoc{}, CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt,
-		Version: w.Version}
+		Spotlight: w.Spotlight, JoinCode: w.JoinCode, Results: []dotResultDoc{}, Participants: w.Participants, CreatedBy: w.CreatedBy,
+		CreatedAt: w.CreatedAt, Version: w.Version}
 	for _, g := range w.Groups {
 		d.Groups = append(d.Groups, groupDoc{ID: g.ID, Name: g.Name})
 	}
@@ -72,7 +73,8 @@ func (d *workshopDoc) workshop() *insieme.Workshop {
 		Settings: insieme.WorkshopSettings{Anonymous: d.Settings.Anonymous, Dots: d.Settings.Dots, MaxDotsPerCard: d.Settings.MaxDotsPerCard,
 			FacilitatorMoves: d.Settings.FacilitatorMoves},
 		Phase: d.Phase, PhaseStartedAt: d.PhaseStartedAt.UTC(), TimerEndsAt: utcPtr(d.TimerEndsAt), Locked: d.Locked,
-		Spotlight: d.Spotlight, JoinCode: d.JoinCode, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt.UTC(), Version: d.Version}
+		Spotlight: d.Spotlight, JoinCode: d.JoinCode, Participants: d.Participants, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt.UTC(),
+		Version: d.Version}
 	for _, g := range d.Groups {
 		w.Groups = append(w.Groups, insieme.WorkshopGroup{ID: g.ID, Name: g.Name})
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"strings"
@@ -118,6 +119,13 @@ func TestWorkshopOutputContents(t *testing.T) {
 	}
 	if strings.Join(out.Participants, ",") != "Amina,Member,Residente" {
 		t.Fatalf("participants: %v", out.Participants)
+	}
+	// The forum's list tells how many took part, counted at the close: a node that never
+	// loaded the workshop's board says so too, without loading it.
+	other := app.New(app.Deps{Store: store.Node(t, oe.db.Name()), Clock: oe.clock, Hasher: testHasher})
+	list, err := other.Workshops(context.Background(), nil, oe.forum)
+	if err != nil || len(list) != 1 || list[0].Participants != 3 {
+		t.Fatalf("the forum's list on another node: %+v %v", list, err)
 	}
 	want := []app.OutputResult{{Rank: 1, Target: oe.cluster, Kind: "cluster", Label: "Abitare", Dots: 2}, {Rank: 2, Target: oe.guestCard, Kind: "card", Label: "Case popolari", Dots: 1}}
 	if len(out.Results) != 2 || out.Results[0] != want[0] || out.Results[1] != want[1] {
