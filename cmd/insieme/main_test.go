@@ -230,7 +230,7 @@ func TestSeedDemo(t *testing.T) {
 	if err := run(ctx, []string{"seed", "--demo", "--force"}, getenv, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "4 forums, 6 proposals") {
+	if !strings.Contains(out.String(), "4 forums, 7 proposals, 1 closed workshop") {
 		t.Fatalf("seed said %q", out.String())
 	}
 	password := demoPasswordIn(t, out.String())
@@ -253,8 +253,43 @@ func TestSeedDemo(t *testing.T) {
 		c.call("GET", "/api/v1/forums/"+f.ID+"/proposals", nil, &page)
 		total += page.Total
 	}
-	if total != 6 {
+	if total != 7 {
 		t.Fatalf("proposals listed after a restart: %d", total)
+	}
+	// One forum shows a closed workshop, with its output and the proposal that came from it.
+	closed := 0
+	for _, f := range forums {
+		var ws []struct {
+			ID           string
+			Phase        string
+			Participants int
+		}
+		c.call("GET", "/api/v1/forums/"+f.ID+"/workshops", nil, &ws)
+		for _, w := range ws {
+			var out struct {
+				Clusters []struct {
+					Name       string
+					ProposalID string
+				}
+				Results []struct{ Dots int }
+				Actions []struct{ Title string }
+			}
+			c.call("GET", "/api/v1/workshops/"+w.ID+"/export.json", nil, &out)
+			proposed := 0
+			for _, k := range out.Clusters {
+				if k.ProposalID != "" {
+					proposed++
+				}
+			}
+			if w.Phase != "closed" || w.Participants != 4 || len(out.Clusters) != 3 || len(out.Results) == 0 || out.Results[0].Dots != 5 ||
+				len(out.Actions) != 1 || proposed != 1 {
+				t.Fatalf("the demo workshop: %+v, output %+v", w, out)
+			}
+			closed++
+		}
+	}
+	if closed != 1 {
+		t.Fatalf("demo workshops: %d", closed)
 	}
 	for _, email := range []string{"awa@braccianti.demo", demoAdminEmail} {
 		if s := c.call("POST", "/api/v1/auth/login", map[string]any{"email": email, "password": "insieme-demo-2026"}, nil); s != 401 {

@@ -77,7 +77,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 		return describe(err)
 	}
 	a.Wait()
-	fmt.Fprintf(stdout, "demo data created: %d accounts, %d forums, %d proposals\nsign in as any of:\n", len(d.people), d.forums, d.proposals)
+	fmt.Fprintf(stdout, "demo data created: %d accounts, %d forums, %d proposals, %d closed workshop\nsign in as any of:\n", len(d.people), d.forums, d.proposals, d.workshops)
 	for _, email := range d.order {
 		fmt.Fprintf(stdout, "  %s\n", email)
 	}
@@ -163,6 +163,7 @@ type demoSeeder struct {
 	people            map[string]*insieme.Principal
 	order             []string
 	forums, proposals int
+	workshops         int
 }
 
 func (d *demoSeeder) person(email, name, lang string) *insieme.Principal {
@@ -202,6 +203,7 @@ type demoForum struct {
 	staff           [2]string           // email, name
 	associations    map[string][]string // name -> member emails (first is the owner)
 	proposals       []demoProposal
+	workshop        *demoWorkshop
 }
 
 func (d *demoSeeder) run() (err error) {
@@ -284,6 +286,11 @@ func (d *demoSeeder) run() (err error) {
 				if _, err := d.a.Answer(ctx, staff, v.ID, app.AnswerInput{Status: p.answer[0], Text: p.answer[1]}); err != nil {
 					return err
 				}
+			}
+		}
+		if f.workshop != nil {
+			if err := d.runWorkshop(forum.ID, staff, orgs, f.workshop); err != nil {
+				return err
 			}
 		}
 	}
