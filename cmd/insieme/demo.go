@@ -64,8 +64,8 @@ func demoForums() []demoForum {
 		},
 		{
 			city: "Bari", territory: "Città Metropolitana di Bari",
-			title: insieme.Texts{"it": "Forum cittadino di Bari", "ro": "Forumul orașului Bari", "fr": "Forum de la ville de Bari"},
-			staff: [2]string{"partecipazione@bari.demo", "Ufficio partecipazione"},
+			title:    insieme.Texts{"it": "Forum cittadino di Bari", "ro": "Forumul orașului Bari", "fr": "Forum de la ville de Bari"},
+			staff:    [2]string{"partecipazione@bari.demo", "Ufficio partecipazione"},
 			workshop: barWorkshop(),
 			associations: map[string][]string{
 				"Casa delle Culture": {"ioana@casaculture.demo", "yusuf@casaculture.demo"},
