@@ -123,7 +123,8 @@ describe('joining a workshop', () => {
 
 describe('the workshop page', () => {
   it('shows the brief in the reader’s language, the phase and the counts; writes a card privately', async () => {
-    stubFetch(snapshot());
+    // As the server sends it: `mine` counts one's cards when the snapshot was taken.
+    stubFetch(snapshot({ counts: { total: 0, byGroup: {}, mine: 0 } }));
     answers['card.create'] = (f) => ({ id: 'w1~c1', text: f.text, colour: f.colour, createdAt: '2026-03-01T17:01:00Z', versions: { text: 'w1~c1|text|1' } });
     render(WorkshopPage, { id: 'w1' });
     expect(await screen.findByRole('heading', { level: 1, name: 'Via Roma park' })).toBeInTheDocument();
@@ -137,6 +138,9 @@ describe('the workshop page', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Add the card' }));
     await waitFor(() => expect(within(screen.getByTestId('my-cards')).getByText('More shade')).toBeInTheDocument());
     expect(sent[0]).toEqual({ type: 'card.create', fields: { workshop: 'w1', text: 'More shade', colour: 'green' } });
+    // The room's next count says nothing of whose cards they are: one's own count is one's cards.
+    roomOf('workshop:w1').event?.({ type: 'cards.count', total: 5, byGroup: {} });
+    await waitFor(() => expect(screen.getByTestId('card-count')).toHaveTextContent('Cards written: 5 · yours: 1'));
     // Its author may still edit it in the brainstorm.
     answers['card.edit'] = (f) => ({ id: 'w1~c1', text: f.text, colour: 'green', versions: { text: 'w1~c1|text|2' } });
     await fireEvent.click(within(screen.getByTestId('my-cards')).getByRole('button', { name: 'Edit' }));
