@@ -4,7 +4,7 @@
 // supports it, and the author sees the count change without reloading.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, api, axe, fits, formatViolations, launchBrowser, newPage, shot, startServer } from './harness.mjs';
+import { api, axe, fits, formatViolations, launchBrowser, newPage, register as registerAccount, shot, signInAdmin, startServer } from './harness.mjs';
 
 let server;
 let browser;
@@ -56,9 +56,7 @@ async function assertNotReloaded(p) {
 }
 
 async function register(p, email, displayName) {
-  await go(p, '/');
-  const r = await api(p, 'POST', '/auth/register', { email, password: 'a long password 42', displayName, language: 'en' });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
+  await registerAccount(p, server.base, { email, displayName });
 }
 
 before(async () => {
@@ -76,13 +74,7 @@ describe('Forums and proposals in the browser', () => {
   it('an administrator creates a municipality and opens a forum', async (t) => {
     admin = await newPage(browser);
     await step(t, admin, async () => {
-      await go(admin, '/signin');
-      await admin.getByLabel('Email address').fill(ADMIN_EMAIL);
-      await admin.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-      await admin.getByRole('button', { name: 'Sign in' }).click();
-      await admin.waitForSelector('html[lang="it"]'); // the admin account is Italian
-      await admin.selectOption('#language-switcher', 'en');
-      await admin.waitForSelector('html[lang="en"]');
+      await signInAdmin(admin, server.base); // the admin account reads Italian; English from here
       const m = await api(admin, 'POST', '/organisations', { kind: 'municipality', name: municipality, description: '', territory: 'Bari' });
       assert.equal(m.status, 201, JSON.stringify(m.body));
 

@@ -207,3 +207,45 @@ export async function fits(page, where) {
   }));
   if (scroll > client + 1) throw new Error(`${where} overflows horizontally at ${client}px (scrollWidth ${scroll})`);
 }
+
+// --- shared set-up steps ----------------------------------------------------------------------
+
+/**
+ * signInAdmin signs the administrator in with the form (the account reads Italian) and switches
+ * the site to English, saved to the account before the next page loads.
+ */
+export async function signInAdmin(page, base) {
+  await page.goto(base + '/signin');
+  await page.locator('main h1').first().waitFor();
+  await page.getByLabel('Email address').fill(ADMIN_EMAIL);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('html[lang="it"]');
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/me') && r.request().method() === 'PATCH' && r.ok()),
+    page.selectOption('#language-switcher', 'en'),
+  ]);
+  await page.waitForSelector('html[lang="en"]');
+}
+
+/**
+ * createForum makes a municipality and a forum in it through the API, as the (signed-in)
+ * administrator of `page`: `forum` is the forum's body without municipalityId (default: open,
+ * in Italian). Returns { municipalityId, forumId }.
+ */
+export async function createForum(page, { municipality, territory, forum }) {
+  const m = await api(page, 'POST', '/organisations', { kind: 'municipality', name: municipality, description: '', territory });
+  if (m.status !== 201) throw new Error(`creating the municipality: ${m.status} ${JSON.stringify(m.body)}`);
+  const f = await api(page, 'POST', '/forums', { languages: ['it'], status: 'open', ...forum, municipalityId: m.body.id });
+  if (f.status !== 201) throw new Error(`creating the forum: ${f.status} ${JSON.stringify(f.body)}`);
+  return { municipalityId: m.body.id, forumId: f.body.id };
+}
+
+/** register creates an account through the API; `page` is signed in as it afterwards. */
+export async function register(page, base, { email, displayName, language = 'en', password = 'a long password 42' }) {
+  await page.goto(base + '/');
+  await page.locator('main h1').first().waitFor();
+  const r = await api(page, 'POST', '/auth/register', { email, password, displayName, language });
+  if (r.status !== 201) throw new Error(`registering ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, api, axe, fits, formatViolations, launchBrowser, newPage, shot, startServer } from './harness.mjs';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, api, axe, createForum, fits, formatViolations, launchBrowser, newPage, shot, signInAdmin, startServer } from './harness.mjs';
 
 const LIVE = 20_000; // how long an update may take to reach another page (a busy 2-core machine)
 
@@ -113,27 +113,12 @@ describe('A live session: host, projector, a guest and a participant, then the m
   it('the host schedules a session on the forum page and opens the projector view', async (t) => {
     host = await newPage(browser, { viewport: { width: 1280, height: 900 } });
     await step(t, host, async () => {
-      await go(host, '/signin');
-      await host.getByLabel('Email address').fill(ADMIN_EMAIL);
-      await host.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-      await host.getByRole('button', { name: 'Sign in' }).click();
-      await host.waitForSelector('html[lang="it"]');
-      // English from now on, saved to the account before the next page loads.
-      await Promise.all([
-        host.waitForResponse((r) => r.url().endsWith('/api/v1/me') && r.request().method() === 'PATCH' && r.ok()),
-        host.selectOption('#language-switcher', 'en'),
-      ]);
-      await host.waitForSelector('html[lang="en"]');
-      const m = await api(host, 'POST', '/organisations', { kind: 'municipality', name: `Comune di Turi ${stamp}`, description: '', territory: 'Turi' });
-      assert.equal(m.status, 201, JSON.stringify(m.body));
-      const f = await api(host, 'POST', '/forums', {
-        municipalityId: m.body.id,
-        title: { it: `Forum di Turi ${stamp}` },
-        languages: ['it', 'en'],
-        status: 'open',
-      });
-      assert.equal(f.status, 201, JSON.stringify(f.body));
-      forumId = f.body.id;
+      await signInAdmin(host, server.base);
+      ({ forumId } = await createForum(host, {
+        municipality: `Comune di Turi ${stamp}`,
+        territory: 'Turi',
+        forum: { title: { it: `Forum di Turi ${stamp}` }, languages: ['it', 'en'] },
+      }));
 
       // Schedule it with the form on the forum page: a title, a time, two agenda items; guests
       // may ask, and their questions are held for approval (the defaults).

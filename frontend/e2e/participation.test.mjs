@@ -7,7 +7,7 @@
 // comment, a moderator restores it from the queue, and the audit log shows both.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, api, axe, fits, formatViolations, launchBrowser, newPage, shot, startServer } from './harness.mjs';
+import { api, axe, createForum, fits, formatViolations, launchBrowser, newPage, register, shot, signInAdmin, startServer } from './harness.mjs';
 
 let server;
 let browser;
@@ -71,14 +71,7 @@ async function waitUnread(p, n) {
 async function person(name, language = 'en') {
   const p = await newPage(browser);
   people[name] = p;
-  await go(p, '/');
-  const r = await api(p, 'POST', '/auth/register', {
-    email: `${name}.${stamp}@example.org`,
-    password: 'a long password 42',
-    displayName: name[0].toUpperCase() + name.slice(1),
-    language,
-  });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
+  await register(p, server.base, { email: `${name}.${stamp}@example.org`, displayName: name[0].toUpperCase() + name.slice(1), language });
   return p;
 }
 
@@ -98,24 +91,12 @@ describe('A proposal, its translation, discussion, answer and moderation', () =>
     const admin = await newPage(browser);
     people.admin = admin;
     await step(t, admin, async () => {
-      await go(admin, '/signin');
-      await admin.getByLabel('Email address').fill(ADMIN_EMAIL);
-      await admin.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-      await admin.getByRole('button', { name: 'Sign in' }).click();
-      await admin.waitForSelector('html[lang="it"]');
-      await admin.selectOption('#language-switcher', 'en');
-      await admin.waitForSelector('html[lang="en"]');
-      const m = await api(admin, 'POST', '/organisations', { kind: 'municipality', name: `Comune di Lecce ${stamp}`, description: '', territory: 'Lecce' });
-      assert.equal(m.status, 201, JSON.stringify(m.body));
-      const f = await api(admin, 'POST', '/forums', {
-        municipalityId: m.body.id,
-        title: { it: `Forum di Lecce ${stamp}` },
-        languages: ['it', 'fr'],
-        status: 'open',
-        reportLimit: 3,
-      });
-      assert.equal(f.status, 201, JSON.stringify(f.body));
-      forumId = f.body.id;
+      await signInAdmin(admin, server.base);
+      ({ forumId } = await createForum(admin, {
+        municipality: `Comune di Lecce ${stamp}`,
+        territory: 'Lecce',
+        forum: { title: { it: `Forum di Lecce ${stamp}` }, languages: ['it', 'fr'], reportLimit: 3 },
+      }));
       forumPath = `/forums/${encodeURIComponent(forumId)}`;
     });
     const amina = await person('amina');
