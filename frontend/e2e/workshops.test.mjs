@@ -463,6 +463,13 @@ describe('A co-design workshop: a facilitator and three participants, from the b
       await fac.getByTestId('actions').locator('[data-status="in_progress"]', { hasText: action }).waitFor({ timeout: LIVE });
       await marco.getByTestId('actions').locator('[data-status="in_progress"]', { hasText: action }).getByText('In progress').waitFor({ timeout: LIVE });
 
+      // The facilitator belongs to no association, and this forum takes no personal proposals:
+      // he is not offered what the server would refuse.
+      await fac.getByTestId('board-canvas').getByRole('button', { name: green, exact: true }).click({ position: { x: 8, y: 8 } });
+      const facCluster = fac.getByRole('complementary', { name: 'Selected cluster' });
+      await facCluster.getByRole('heading', { name: new RegExp(`^${green}`) }).waitFor();
+      assert.equal(await facCluster.getByRole('button', { name: 'Turn into a proposal' }).count(), 0);
+
       // Rita turns the green cluster into a proposal for her association.
       const g = clusterIn(rita, green);
       await g.getByRole('button', { name: 'Turn into a proposal' }).click();

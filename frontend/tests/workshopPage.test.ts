@@ -197,6 +197,29 @@ describe('the workshop page', () => {
     expect(await screen.findByText('Not possible during this phase (Action plan).')).toBeInTheDocument();
   });
 
+  it('offers facilitators "turn into a proposal" as themselves only where the forum takes personal proposals', async () => {
+    for (const personalPosts of [false, true]) {
+      const snap = snapshot({
+        workshop: workshop({ phase: 'plan', facilitator: true }),
+        facilitator: true,
+        cards: [{ id: 'c1', text: 'Trees', colour: 'green', cluster: 'k1', createdAt: '2026-03-01T17:02:00Z' }],
+        clusters: [{ id: 'k1', name: 'Green' }],
+      });
+      vi.stubGlobal(
+        'fetch',
+        vi.fn(async (url: string) => {
+          if (url === '/api/v1/workshops/w1') return jsonResponse(200, snap);
+          if (url === '/api/v1/forums/f1') return jsonResponse(200, { id: 'f1', title: { en: 'San Severo' }, categories: ['housing'], personalPosts });
+          return jsonResponse(404, { error: { code: 'not_found' } });
+        }),
+      );
+      const { unmount } = render(WorkshopPage, { id: 'w1' });
+      const green = await screen.findByRole('region', { name: /Green/ });
+      await waitFor(() => expect(within(green).queryAllByRole('button', { name: 'Turn into a proposal' })).toHaveLength(personalPosts ? 1 : 0));
+      unmount();
+    }
+  });
+
   it('gives facilitators the phase control and applies the stored phase from the ack', async () => {
     stubFetch(snapshot({ workshop: workshop({ phase: 'lobby', facilitator: true, joinCode: '7KX4PQ2MZA' }), facilitator: true }));
     answers['workshop.phase'] = (f) => workshop({ phase: f.phase, version: 2, facilitator: true });
