@@ -341,7 +341,7 @@ func TestSeedEmptyStoreNeedsNoForce(t *testing.T) {
 	if err := run(context.Background(), []string{"seed", "--demo"}, func(k string) string { return env[k] }, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "4 forums, 6 proposals") || demoPasswordIn(t, out.String()) == "" {
+	if !strings.Contains(out.String(), "4 forums, 7 proposals, 1 closed workshop") || demoPasswordIn(t, out.String()) == "" {
 		t.Fatalf("seed said %q", out.String())
 	}
 }
