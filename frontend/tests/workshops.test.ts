@@ -236,6 +236,22 @@ describe('the room state', () => {
     expect(applyEvent(s, { type: 'board.changes', cards: [], clusters: [] })).toBe(s);
   });
 
+  it('keeps a hidden card’s text for its author and facilitators when the room’s view blanks it', () => {
+    const hiding = { type: 'board.changes', cards: [card('c1', { text: '', hidden: true, versions: { text: v('c1', 'text', 1), hidden: v('c1', 'hidden', 2) } })] };
+    const shown = card('c1', { text: 'del ospite', versions: { text: v('c1', 'text', 1) } });
+    // Another participant no longer reads it.
+    expect(applyEvent(state({ cards: [shown] }), hiding).cards[0].text).toBe('');
+    // Its author does.
+    expect(applyEvent(state({ cards: [{ ...shown, mine: true }] }), hiding).cards[0].text).toBe('del ospite');
+    let s = state({ cards: [shown], facilitator: true });
+    s = applyEvent(s, hiding);
+    expect(s.cards[0].hidden).toBe(true);
+    expect(s.cards[0].text).toBe('del ospite');
+    // A newer text (the author's edit) still wins.
+    s = applyEvent(s, { type: 'board.changes', cards: [card('c1', { text: '', hidden: true, versions: { text: v('c1', 'text', 3), hidden: v('c1', 'hidden', 2) } })] });
+    expect(s.cards[0].text).toBe('');
+  });
+
   it('replaces the board at board.state, keeping newer fields it already had', () => {
     let s = state({ cards: [card('c1', { mine: true, pos: { x: 5, y: 5 }, versions: { pos: v('c1', 'pos', 9) } })] });
     s = applyEvent(s, {

@@ -98,6 +98,9 @@ func (a *App) CreateCard(ctx context.Context, p *insieme.Principal, id string, i
 	if err := checkLock(w, fac); err != nil {
 		return nil, err
 	}
+	if err := a.cardRoom(r, p.ID); err != nil {
+		return nil, err
+	}
 	var v insieme.Invalid
 	if in.Text == nil {
 		v.Add("text", insieme.FRequired)
@@ -125,6 +128,26 @@ func (a *App) CreateCard(ctx context.Context, p *insieme.Principal, id string, i
 	}
 	a.publishCard(ctx, r, c.ID)
 	return a.myCard(ctx, r, c.ID, p, fac)
+}
+
+// cardRoom refuses a card past the workshop's or the person's number of cards (this node's
+// copy counts: a burst on several nodes may pass the bound by a few, never by many).
+func (a *App) cardRoom(r *workshopRoom, author string) error {
+	a.workshops.mu.Lock()
+	total, mine := len(r.cards), 0
+	for _, c := range r.cards {
+		if c.AuthorID == author {
+			mine++
+		}
+	}
+	a.workshops.mu.Unlock()
+	switch {
+	case total >= insieme.MaxCards:
+		return &insieme.Error{Code: insieme.ECONFLICT, Message: "This workshop has as many cards as it can take.", Limits: map[string]int{"cards": insieme.MaxCards}}
+	case mine >= insieme.MaxCardsPerPerson:
+		return &insieme.Error{Code: insieme.ECONFLICT, Message: "You wrote as many cards as one person may.", Limits: map[string]int{"cards": insieme.MaxCardsPerPerson}}
+	}
+	return nil
 }
 
 // myCard is a card as p sees it.
@@ -235,7 +258,7 @@ func (a *App) MoveCard(ctx context.Context, p *insieme.Principal, id string, in 
 	a.workshops.mu.Lock()
 	if in.Cluster != nil && *in.Cluster != "" && r.clusters[*in.Cluster] == nil {
 		a.workshops.mu.Unlock()
-		return nil, insieme.FieldError("cluster", insieme.FInvalidValue)
+		return nil, unknownIn("cluster")
 	}
 	if in.X != nil {
 		e := a.newEdit(r, c.ID, insieme.FieldPos)
@@ -298,6 +321,12 @@ func (a *App) CreateCluster(ctx context.Context, p *insieme.Principal, id string
 	checkPos(&v, in.X, in.Y)
 	if err := v.Err(); err != nil {
 		return nil, err
+	}
+	a.workshops.mu.Lock()
+	clusters := len(r.clusters)
+	a.workshops.mu.Unlock()
+	if clusters >= insieme.MaxClusters {
+		return nil, &insieme.Error{Code: insieme.ECONFLICT, Message: "This workshop has as many clusters as it can take.", Limits: map[string]int{"clusters": insieme.MaxClusters}}
 	}
 	c := &insieme.Cluster{ID: id + "~k" + newID()[:16], WorkshopID: id, CreatedBy: p.ID, CreatedAt: a.Now()}
 	a.workshops.mu.Lock()

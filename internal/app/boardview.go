@@ -219,6 +219,14 @@ func (a *App) publishCard(ctx context.Context, r *workshopRoom, cardID string) {
 		return
 	}
 	a.publish(ctx, "participant:"+c.AuthorID, map[string]any{"type": "card.state", "card": cv})
+	// Another node may have revealed the board a moment ago, reading it before this card was
+	// stored: then the card goes to the room too.
+	if w, err := a.store.Workshop(ctx, r.id); err == nil && insieme.PhaseIndex(w.Phase) > insieme.PhaseIndex(insieme.PhaseBrainstorm) {
+		a.workshops.mu.Lock()
+		r.changed(cardID, false)
+		a.scheduleBoardChanges(r)
+		a.workshops.mu.Unlock()
+	}
 }
 
 // publishCluster sends a cluster's new state to the room, batched with the node's other

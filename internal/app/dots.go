@@ -79,7 +79,7 @@ func (a *App) AddDot(ctx context.Context, p *insieme.Principal, id, target strin
 		a.workshops.mu.Lock()
 		if !r.votable(target) {
 			a.workshops.mu.Unlock()
-			return nil, insieme.FieldError("target", insieme.FInvalidValue)
+			return nil, unknownIn("target")
 		}
 		slots, ks := map[int]bool{}, map[int]bool{}
 		for _, d := range r.dots {
@@ -199,6 +199,13 @@ func (a *App) RemoveDot(ctx context.Context, p *insieme.Principal, id, target st
 		}
 		if err != nil {
 			return nil, err
+		}
+		// A node whose copy missed the end of the vote puts the dot back: the tally counted it.
+		if cur, err := a.store.Workshop(ctx, id); err == nil && cur.Phase != insieme.PhaseVote {
+			if err := a.store.InsertDot(ctx, last); err != nil && insieme.ErrorCode(err) != insieme.ECONFLICT {
+				return nil, err
+			}
+			return nil, insieme.ErrPhase(cur.Phase)
 		}
 		return a.dotsChanged(ctx, r, p.ID, workshopEvent{Kind: "dot", Dot: last, Removed: true}), nil
 	}

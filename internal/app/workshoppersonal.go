@@ -87,18 +87,15 @@ func (a *App) eraseWorkshopData(ctx context.Context, acct *insieme.Account) erro
 	if err := a.store.EraseCardAuthor(ctx, acct.ID); err != nil {
 		return err
 	}
+	if err := a.store.EraseWorkshopCreator(ctx, acct.ID); err != nil {
+		return err
+	}
 	dots, err := a.store.DotsBy(ctx, acct.ID)
 	if err != nil {
 		return err
 	}
+	// The results of a vote that ended are stored with the workshop: its dots can go too.
 	for _, d := range dots {
-		w, err := a.store.Workshop(ctx, d.WorkshopID)
-		if err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
-			return err
-		}
-		if w != nil && w.Phase == insieme.PhaseClosed {
-			continue // the closed workshop's output keeps its count
-		}
 		if err := a.store.DeleteDot(ctx, d.ID()); err != nil && insieme.ErrorCode(err) != insieme.ENOTFOUND {
 			return err
 		}

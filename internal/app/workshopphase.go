@@ -171,9 +171,12 @@ func (a *App) LockWorkshop(ctx context.Context, p *insieme.Principal, id string,
 // SpotlightWorkshop highlights a card (after the brainstorm) or a cluster for everyone; ""
 // clears it.
 func (a *App) SpotlightWorkshop(ctx context.Context, p *insieme.Principal, id, target string) (*WorkshopView, error) {
-	r, err := a.workshopRoom(ctx, id)
+	r, _, fac, err := a.workshopAccess(ctx, p, id)
 	if err != nil {
 		return nil, err
+	}
+	if !fac {
+		return nil, errNotFacilitator
 	}
 	w, err := a.facilitatorWrite(ctx, p, id, func(w *insieme.Workshop) error {
 		if w.Phase == insieme.PhaseClosed {
@@ -185,7 +188,7 @@ func (a *App) SpotlightWorkshop(ctx context.Context, p *insieme.Principal, id, t
 			_, cluster := r.clusters[target]
 			a.workshops.mu.Unlock()
 			if !cluster && !(card && insieme.PhaseIndex(w.Phase) > insieme.PhaseIndex(insieme.PhaseBrainstorm)) {
-				return insieme.FieldError("target", insieme.FInvalidValue)
+				return unknownIn("target")
 			}
 		}
 		w.Spotlight = target
@@ -212,7 +215,7 @@ func (a *App) ChooseGroup(ctx context.Context, p *insieme.Principal, id, group s
 		return nil, errWorkshopClosed
 	}
 	if group != "" && w.Group(group) == nil {
-		return nil, insieme.FieldError("group", insieme.FInvalidValue)
+		return nil, unknownIn("group")
 	}
 	a.workshops.mu.Lock()
 	n := 0

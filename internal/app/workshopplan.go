@@ -46,7 +46,7 @@ func (a *App) applyActionInput(ctx context.Context, r *workshopRoom, act *insiem
 		ok := *in.Cluster == "" || r.clusters[*in.Cluster] != nil
 		a.workshops.mu.Unlock()
 		if !ok {
-			v.Add("cluster", insieme.FInvalidValue)
+			return unknownIn("cluster")
 		}
 		act.Cluster = *in.Cluster
 	}

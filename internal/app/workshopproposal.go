@@ -115,7 +115,7 @@ func (a *App) proposalSource(r *workshopRoom, w *insieme.Workshop, in WorkshopPr
 		}
 		return act.Title, b.String(), act.ProposalID, false, nil
 	}
-	return "", "", "", false, insieme.FieldError("source", insieme.FInvalidValue)
+	return "", "", "", false, unknownIn("source")
 }
 
 // textIn is a text in a language, or in any language it has (the first by language code).

@@ -159,7 +159,12 @@ func applyWorkshopInput(w *insieme.Workshop, in WorkshopInput) error {
 		if (s.Dots != nil || s.MaxDotsPerCard != nil) && insieme.PhaseIndex(w.Phase) >= insieme.PhaseIndex(insieme.PhaseVote) {
 			return insieme.ErrPhase(w.Phase)
 		}
-		if s.Anonymous != nil {
+		if s.Anonymous != nil && *s.Anonymous != w.Settings.Anonymous {
+			// People write cards trusting the setting they saw: after the lobby it stays, or
+			// turning it off would show every anonymous card's author.
+			if w.Phase != insieme.PhaseLobby {
+				return insieme.ErrPhase(w.Phase)
+			}
 			w.Settings.Anonymous = *s.Anonymous
 		}
 		if s.Dots != nil {
@@ -283,6 +288,22 @@ func (a *App) workshopAccess(ctx context.Context, p *insieme.Principal, id strin
 	if p.Guest && p.Scope != insieme.JoinWorkshop+":"+id {
 		return nil, nil, false, errWorkshopGone
 	}
+	if !p.Guest && !a.workshopLoaded(id) {
+		// Loading a board scans on FerretDB: only for someone who may see the workshop.
+		w, err := a.store.Workshop(ctx, id)
+		if err != nil {
+			if insieme.ErrorCode(err) == insieme.ENOTFOUND {
+				return nil, nil, false, errWorkshopGone
+			}
+			return nil, nil, false, err
+		}
+		if _, err := a.visibleForum(ctx, p, w.ForumID); err != nil {
+			if insieme.ErrorCode(err) == insieme.ENOTFOUND {
+				return nil, nil, false, errWorkshopGone
+			}
+			return nil, nil, false, err
+		}
+	}
 	r, err := a.workshopRoom(ctx, id)
 	if err != nil {
 		if insieme.ErrorCode(err) == insieme.ENOTFOUND {
@@ -307,6 +328,20 @@ func (a *App) workshopAccess(ctx context.Context, p *insieme.Principal, id strin
 	return r, w, fac, err
 }
 
+// unknownIn is the answer to an id in a message's field that names nothing in the workshop
+// (or nothing the sender may see): 404, naming the field.
+func unknownIn(field string) error {
+	return &insieme.Error{Code: insieme.ENOTFOUND, Message: "Nothing in this workshop has that id.", Fields: map[string]string{field: insieme.FInvalidValue}}
+}
+
+// workshopLoaded says whether this node holds a workshop's board already.
+func (a *App) workshopLoaded(id string) bool {
+	a.workshops.mu.Lock()
+	defer a.workshops.mu.Unlock()
+	r := a.workshops.rooms[id]
+	return r != nil && !r.loading && r.err == nil
+}
+
 // Workshops lists a forum's workshops, soonest first.
 func (a *App) Workshops(ctx context.Context, p *insieme.Principal, forumID string) ([]*WorkshopSummary, error) {
 	f, err := a.visibleForum(ctx, p, forumID)
@@ -323,11 +358,13 @@ func (a *App) Workshops(ctx context.Context, p *insieme.Principal, forumID strin
 		// A running workshop's count comes from this node's copy when it has one: loading a
 		// board (scans on FerretDB) for a list would cost every reader of the forum page.
 		if w.Phase != insieme.PhaseClosed {
-			a.workshops.mu.Lock()
-			if r := a.workshops.rooms[w.ID]; r != nil && !r.loading && r.err == nil {
-				s.Participants = len(r.participants())
+			if a.workshopLoaded(w.ID) {
+				a.workshops.mu.Lock()
+				if r := a.workshops.rooms[w.ID]; r != nil {
+					s.Participants = len(r.participants())
+				}
+				a.workshops.mu.Unlock()
 			}
-			a.workshops.mu.Unlock()
 		}
 		out = append(out, s)
 	}

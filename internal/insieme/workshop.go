@@ -27,6 +27,9 @@ const (
 	MaxGroups             = 20
 	MaxGroupName          = 60
 	MaxCardText           = 280
+	MaxCardsPerPerson     = 40   // cards one person writes in a workshop
+	MaxCards              = 2000 // cards in a workshop (every one goes to everyone at the reveal)
+	MaxClusters           = 100
 	MaxClusterName        = 80
 	MaxActionTitle        = 200
 	MaxActionResources    = 1000
@@ -334,6 +337,8 @@ type WorkshopStore interface {
 	CardsBy(ctx context.Context, authorID string) ([]*Card, error)
 	// EraseCardAuthor removes an author from their cards (the texts stay).
 	EraseCardAuthor(ctx context.Context, authorID string) error
+	// EraseWorkshopCreator removes an account as the creator of workshops, clusters and actions.
+	EraseWorkshopCreator(ctx context.Context, accountID string) error
 
 	// InsertGroupChoice stores a choice; ECONFLICT when that n is taken.
 	InsertGroupChoice(ctx context.Context, g *GroupChoice) error

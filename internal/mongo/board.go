@@ -203,6 +203,16 @@ func (db *DB) EraseCardAuthor(ctx context.Context, authorID string) error {
 	return fail(err, "cards")
 }
 
+// EraseWorkshopCreator removes an account as the creator of workshops, clusters and actions.
+func (db *DB) EraseWorkshopCreator(ctx context.Context, accountID string) error {
+	for _, col := range []string{colWorkshops, colClusters, colWorkshopActions} {
+		if _, err := db.w.Collection(col).UpdateMany(ctx, bson.M{"createdBy": accountID}, bson.M{"$set": bson.M{"createdBy": ""}}); err != nil {
+			return fail(err, col)
+		}
+	}
+	return nil
+}
+
 // InsertGroupChoice stores a participant's choice of table.
 func (db *DB) InsertGroupChoice(ctx context.Context, g *insieme.GroupChoice) error {
 	_, err := db.w.Collection(colWorkshopGroups).InsertOne(ctx, groupChoiceDoc{ID: insieme.GroupChoiceID(g.WorkshopID, g.ParticipantID, g.N),

@@ -30,7 +30,7 @@ func TestBoardRules(t *testing.T) {
 	if r := we.act(we.member.secret, map[string]any{"type": "workshop.group", "group": we.ws.Groups[1].ID}); r.status != 200 {
 		t.Fatalf("table: %d %s", r.status, r.body)
 	}
-	if r := we.act(we.member.secret, map[string]any{"type": "workshop.group", "group": "nope"}); r.status != 400 {
+	if r := we.act(we.member.secret, map[string]any{"type": "workshop.group", "group": "nope"}); r.status != 404 || r.errorOf(t).Fields["group"] == "" {
 		t.Fatalf("an unknown table: %d", r.status)
 	}
 	long := we.act(we.member.secret, map[string]any{"type": "card.create", "text": strings.Repeat("é", insieme.MaxCardText+1)})
@@ -88,14 +88,16 @@ func TestBoardRules(t *testing.T) {
 		t.Fatalf("cluster: %+v", cl)
 	}
 	for name, body := range map[string]map[string]any{
-		"off the canvas":  {"type": "card.move", "card": mine.ID, "x": -1, "y": 5},
-		"x without y":     {"type": "card.move", "card": mine.ID, "x": 5},
-		"unknown cluster": {"type": "card.move", "card": mine.ID, "cluster": "nope"},
-		"nothing":         {"type": "card.move", "card": mine.ID},
+		"off the canvas": {"type": "card.move", "card": mine.ID, "x": -1, "y": 5},
+		"x without y":    {"type": "card.move", "card": mine.ID, "x": 5},
+		"nothing":        {"type": "card.move", "card": mine.ID},
 	} {
 		if r := we.act(we.facilitator.secret, body); r.status != 400 {
 			t.Errorf("%s: %d %s", name, r.status, r.body)
 		}
+	}
+	if r := we.act(we.facilitator.secret, map[string]any{"type": "card.move", "card": mine.ID, "cluster": "nope"}); r.status != 404 || r.errorOf(t).Fields["cluster"] == "" {
+		t.Errorf("into an unknown cluster: %d %s", r.status, r.body)
 	}
 	var moved app.CardView
 	we.act(we.facilitator.secret, map[string]any{"type": "card.move", "card": mine.ID, "x": 300, "y": 400, "cluster": cl.ID}).json(t, &moved)
@@ -123,7 +125,7 @@ func TestBoardRules(t *testing.T) {
 		t.Fatal("a hidden card's text shown to the wrong people")
 	}
 	// The spotlight takes a card or a cluster, and a move clears it.
-	if r := we.act(we.facilitator.secret, map[string]any{"type": "workshop.spotlight", "target": "nope"}); r.status != 400 {
+	if r := we.act(we.facilitator.secret, map[string]any{"type": "workshop.spotlight", "target": "nope"}); r.status != 404 {
 		t.Fatalf("spotlight on nothing: %d", r.status)
 	}
 	var w app.WorkshopView
@@ -135,7 +137,7 @@ func TestBoardRules(t *testing.T) {
 	if st := we.state(we.member.secret); st.Workshop.Spotlight != "" {
 		t.Fatalf("the spotlight stayed: %q", st.Workshop.Spotlight)
 	}
-	if code(we.act(we.member.secret, map[string]any{"type": "dot.add", "target": gc.ID})) != insieme.EINVALID {
+	if code(we.act(we.member.secret, map[string]any{"type": "dot.add", "target": gc.ID})) != insieme.ENOTFOUND {
 		t.Fatal("a dot on a hidden card")
 	}
 	if code(we.act(we.member.secret, map[string]any{"type": "dot.remove", "target": cl.ID})) != insieme.ENOTFOUND {

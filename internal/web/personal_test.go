@@ -43,9 +43,9 @@ func TestEveryCollectionIsInTheDataDownload(t *testing.T) {
 		"minutes":          "minutes",
 		"polls":            "", // hosts' polls, written as staff; final tallies, nobody's ballot
 		"ballots":          "ballots",
-		"workshops":        "",          // facilitators' state: no participant in it (the creator's id, as staff)
+		"workshops":        "",          // facilitators' state: no participant in it (the creator's id, erased)
 		"cards":            "workshops", // their cards, with their text
-		"clusters":         "",          // a cluster's creator id only; its name is an edit
+		"clusters":         "",          // a cluster's creator id only (erased); its name is an edit
 		"board_edits":      "workshops", // the texts of their cards (no author in an edit)
 		"workshop_groups":  "workshops", // their tables
 		"dots":             "workshops",

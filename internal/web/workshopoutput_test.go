@@ -261,3 +261,36 @@ func mustMarshal(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// Erasing an account takes its dots (a closed workshop keeps its stored results) and its id as
+// the creator of clusters.
+func TestErasureTakesDotsAndCreatorIDs(t *testing.T) {
+	we := newWorkshopEnv(t, nil)
+	we.move(insieme.PhaseBrainstorm)
+	if r := we.act(we.other.secret, map[string]any{"type": "card.create", "text": "Una panchina"}); r.status != 200 {
+		t.Fatalf("card: %d %s", r.status, r.body)
+	}
+	we.move(insieme.PhaseCluster)
+	var cl app.ClusterView
+	we.act(we.other.secret, map[string]any{"type": "cluster.create", "name": "Spazi"}).json(t, &cl)
+	we.move(insieme.PhaseVote)
+	if r := we.act(we.other.secret, map[string]any{"type": "dot.add", "target": cl.ID}); r.status != 200 {
+		t.Fatalf("dot: %d %s", r.status, r.body)
+	}
+	we.move(insieme.PhaseClosed)
+	if r := we.do("DELETE", "/api/v1/me", we.other.secret, map[string]any{"password": we.other.password}); r.status != 204 {
+		t.Fatalf("erase: %d %s", r.status, r.body)
+	}
+	ctx := t.Context()
+	if dots, err := we.db.DotsBy(ctx, we.other.id); err != nil || len(dots) != 0 {
+		t.Fatalf("dots left: %v %v", dots, err)
+	}
+	if n, err := we.db.Raw().Collection("clusters").CountDocuments(ctx, map[string]any{"createdBy": we.other.id}); err != nil || n != 0 {
+		t.Fatalf("clusters still created by the erased account: %d %v", n, err)
+	}
+	var out app.WorkshopOutput
+	we.do("GET", "/api/v1/workshops/"+we.ws.ID+"/export.json", "", nil).json(t, &out)
+	if len(out.Results) != 1 || out.Results[0].Dots != 1 {
+		t.Fatalf("the closed workshop's results: %+v", out.Results)
+	}
+}

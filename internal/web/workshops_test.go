@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -268,5 +269,55 @@ func TestWorkshopJoinByCode(t *testing.T) {
 	}
 	if r := we.do("POST", "/api/v1/join", "", map[string]any{"code": we.ws.JoinCode, "name": ""}); r.status != 400 {
 		t.Fatalf("a guest without a name: %d", r.status)
+	}
+}
+
+// An anonymous workshop stays anonymous: once past the lobby the setting cannot be turned off
+// (that would show every card's author), nor on.
+func TestAnonymityIsFixedAfterTheLobby(t *testing.T) {
+	we := newWorkshopEnv(t, map[string]any{"anonymous": true})
+	we.move(insieme.PhaseBrainstorm)
+	if r := we.act(we.member.secret, map[string]any{"type": "card.create", "text": "Un segreto"}); r.status != 200 {
+		t.Fatalf("card: %d %s", r.status, r.body)
+	}
+	we.move(insieme.PhaseReveal)
+	for _, anonymous := range []bool{false, true} {
+		r := we.do("PATCH", "/api/v1/workshops/"+we.ws.ID, we.facilitator.secret, map[string]any{"settings": map[string]any{"anonymous": anonymous}})
+		if anonymous && r.status != 200 || !anonymous && (r.status != 409 || r.errorOf(t).Fields["phase"] != insieme.PhaseReveal) {
+			t.Fatalf("anonymous %v after the lobby: %d %s", anonymous, r.status, r.body)
+		}
+	}
+	st := we.state(we.facilitator.secret)
+	if !st.Workshop.Settings.Anonymous || len(st.Cards) != 1 || st.Cards[0].Author != nil {
+		t.Fatalf("after the refused change: %+v %+v", st.Workshop.Settings, st.Cards)
+	}
+	// In the lobby of another workshop it may still change.
+	other := newWorkshopEnv(t, nil)
+	if r := other.do("PATCH", "/api/v1/workshops/"+other.ws.ID, other.facilitator.secret, map[string]any{"settings": map[string]any{"anonymous": true}}); r.status != 200 {
+		t.Fatalf("in the lobby: %d %s", r.status, r.body)
+	}
+}
+
+// A person writes at most MaxCardsPerPerson cards in a workshop; others still write theirs.
+func TestCardsPerPersonAreBounded(t *testing.T) {
+	we := newWorkshopEnv(t, nil)
+	we.move(insieme.PhaseBrainstorm)
+	// Through the app (each HTTP request in these tests waits for the room's pending counts).
+	member := we.principal(we.member)
+	for i := range insieme.MaxCardsPerPerson {
+		text := fmt.Sprintf("idea %d", i)
+		if _, err := we.app.CreateCard(t.Context(), member, we.ws.ID, app.CardInput{Text: &text}); err != nil {
+			t.Fatalf("card %d: %v", i, err)
+		}
+	}
+	r := we.act(we.member.secret, map[string]any{"type": "card.create", "text": "una di troppo"})
+	if r.status != 409 || r.errorOf(t).Limits["cards"] != insieme.MaxCardsPerPerson {
+		t.Fatalf("one card too many: %d %s", r.status, r.body)
+	}
+	if r := we.act(we.other.secret, map[string]any{"type": "card.create", "text": "la mia"}); r.status != 200 {
+		t.Fatalf("another person's card: %d %s", r.status, r.body)
+	}
+	if st := we.state(we.member.secret); len(st.Cards) != insieme.MaxCardsPerPerson {
+		t.Fatalf("the member's cards: %d", len(st.Cards))
 	}
 }

@@ -396,12 +396,18 @@ function normCard(c: Card): Card {
   return { ...c, text: typeof c.text === 'string' ? c.text : '', cluster: typeof c.cluster === 'string' ? c.cluster : c.cluster ?? undefined };
 }
 
-function mergeCard(list: readonly Card[], c: Card): Card[] {
+function mergeCard(list: readonly Card[], c: Card, facilitator = false): Card[] {
   if (!c || typeof c.id !== 'string' || !c.id) return list as Card[];
   const i = list.findIndex((x) => x.id === c.id);
   const merged = normCard(mergeVersioned(i < 0 ? undefined : list[i], c, CARD_FIELDS));
   // A card's author never changes: the room's view says nothing of `mine`, one's own did.
   if (i >= 0 && list[i].mine) merged.mine = true;
+  // The room's view of a hidden card has its text blanked under the same version: those who
+  // still may read it (its author, facilitators) keep it.
+  const mayRead = facilitator || merged.mine;
+  if (i >= 0 && mayRead && merged.hidden && c.text === '' && list[i].text && c.versions?.text === list[i].versions?.text) {
+    merged.text = list[i].text;
+  }
   if (i < 0) return [...list, merged];
   const out = [...list];
   out[i] = merged;
@@ -520,7 +526,7 @@ export function applyEvent(s: WorkshopState, data: unknown): WorkshopState {
     case 'board.state':
       return { ...s, ...mergeBoard(s, ev.cards, ev.clusters) };
     case 'card.state': {
-      const cards = mergeCard(s.cards, ev.card);
+      const cards = mergeCard(s.cards, ev.card, s.facilitator);
       return cards === s.cards ? s : { ...s, cards };
     }
     case 'cluster.state': {
@@ -530,7 +536,7 @@ export function applyEvent(s: WorkshopState, data: unknown): WorkshopState {
     case 'board.changes': {
       // A node's batch of changed cards and clusters, each as it was when sent.
       let cards = s.cards;
-      for (const c of arr<Card>(ev.cards)) cards = mergeCard(cards, c);
+      for (const c of arr<Card>(ev.cards)) cards = mergeCard(cards, c, s.facilitator);
       let clusters = s.clusters;
       for (const k of arr<Cluster>(ev.clusters)) clusters = mergeCluster(clusters, k);
       return cards === s.cards && clusters === s.clusters ? s : { ...s, cards, clusters };
