@@ -93,7 +93,9 @@ func (db *DB) CreateWorkshop(ctx context.Context, w *insieme.Workshop) error {
 // Workshop reads a workshop by id.
 func (db *DB) Workshop(ctx context.Context, id string) (*insieme.Workshop, error) {
 	var d workshopDoc
-	if err := db.r.Collection(colWorkshops).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+	// Through the write connection: the checks that read it (is the vote still open? was the
+	// board revealed?) must see the latest write, which the read pool may not yet.
+	if err := db.w.Collection(colWorkshops).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
 		return nil, fail(err, "workshop")
 	}
 	return d.workshop(), nil
