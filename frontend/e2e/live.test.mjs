@@ -221,7 +221,7 @@ describe('A live session: host, projector, a guest and a participant, then the m
       assert.equal(r.status, 201, JSON.stringify(r.body));
       // The link the QR code opens: the code is filled in; she joins as herself.
       await rita.goto(joinUrl);
-      await rita.locator('main h1', { hasText: 'Join a live session' }).waitFor();
+      await rita.locator('main h1', { hasText: 'Join a live session or workshop' }).waitFor();
       await rita.getByText('You will join as Rita.').waitFor();
       assert.equal(await rita.getByLabel('Code', { exact: true }).inputValue(), code.replace(/-/g, ''));
       await rita.getByRole('button', { name: 'Join' }).click();

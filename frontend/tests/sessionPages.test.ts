@@ -117,7 +117,7 @@ describe('join page', () => {
     expect(fetch).not.toHaveBeenCalled();
     await fireEvent.input(screen.getByLabelText('Your name'), { target: { value: 'Ion' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Join' }));
-    expect(await screen.findByText('No live session has this code. Check it and try again.')).toBeInTheDocument();
+    expect(await screen.findByText('No live session or workshop has this code. Check it and try again.')).toBeInTheDocument();
   });
 });
 
