@@ -75,3 +75,22 @@ func TestEditReportMeasuresEveryMoveAtEveryParticipant(t *testing.T) {
 		t.Fatalf("report: %+v", got)
 	}
 }
+
+func TestEventFramesAreReadWithoutDecodingTheirData(t *testing.T) {
+	raw := []byte(`{"type":"event","room":"workshop:w1","epoch":"e7","seq":42,"data":{"type":"board.changes","cards":[{"id":"c"}]}}`)
+	var fast, slow frame
+	if !readEventFrame(raw, &fast) {
+		t.Fatal("an event frame was not read")
+	}
+	if err := json.Unmarshal(raw, &slow); err != nil {
+		t.Fatal(err)
+	}
+	if fast.Type != slow.Type || fast.Room != slow.Room || fast.Epoch != slow.Epoch || fast.Seq != slow.Seq || string(fast.Data) != string(slow.Data) {
+		t.Fatalf("fast %+v, decoded %+v", fast, slow)
+	}
+	for _, other := range []string{`{"type":"ack","ref":"1"}`, `{"type":"event","room":"r","epoch":"e","seq":"x","data":{}}`, `{"type":"event","room":"r"}`} {
+		if readEventFrame([]byte(other), &fast) {
+			t.Fatalf("read %s as an event frame", other)
+		}
+	}
+}
