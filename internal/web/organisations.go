@@ -14,9 +14,9 @@ import (
 func param(c *fiber.Ctx, name string) string {
 	v := c.Params(name)
 	if u, err := url.PathUnescape(v); err == nil {
-		return u
+		v = u // the same string when there was nothing to unescape
 	}
-	return strings.Clone(v)
+	return strings.Clone(v) // ids outlive the request (see serverConfig)
 }
 
 func (s *Server) organisations(c *fiber.Ctx) error {

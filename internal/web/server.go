@@ -79,18 +79,7 @@ func NewServer(d Deps) (*Server, error) {
 	if s.metrics == nil {
 		s.metrics = NewMetrics(nil, nil)
 	}
-	s.fiber = fiber.New(fiber.Config{
-		AppName:                 "insieme",
-		ErrorHandler:            s.errorHandler,
-		BodyLimit:               1 << 20, // API bodies are checked against a smaller limit in decode
-		ReadTimeout:             30 * time.Second,
-		WriteTimeout:            30 * time.Second,
-		IdleTimeout:             120 * time.Second,
-		DisableStartupMessage:   true,
-		EnableTrustedProxyCheck: true,
-		TrustedProxies:          d.Config.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.Config.TrustedProxies),
-	})
+	s.fiber = fiber.New(serverConfig(s.errorHandler, d.Config.TrustedProxies))
 	s.fiber.Use(recover.New())
 	s.fiber.Use(requestid.New())
 	s.fiber.Use(s.observe)
@@ -117,6 +106,26 @@ func proxyHeader(trusted []string) string {
 
 // Handler is the fiber app (tests use its Test method).
 func (s *Server) Handler() *fiber.App { return s.fiber }
+
+// serverConfig is fiber's configuration. Immutable: by default the strings fiber hands out
+// (path parameters, queries, headers, cookies) point into the request's buffers, which the
+// server reuses for the next request on the connection, and ids outlive requests here (keys of
+// the node's rooms and caches): one workshop's room once answered as another's.
+func serverConfig(errorHandler fiber.ErrorHandler, trustedProxies []string) fiber.Config {
+	return fiber.Config{
+		AppName:                 "insieme",
+		Immutable:               true,
+		ErrorHandler:            errorHandler,
+		BodyLimit:               1 << 20, // API bodies are checked against a smaller limit in decode
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		DisableStartupMessage:   true,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          trustedProxies,
+		ProxyHeader:             proxyHeader(trustedProxies),
+	}
+}
 
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.fiber.Listener(ln) }
