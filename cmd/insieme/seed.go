@@ -77,7 +77,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 		return describe(err)
 	}
 	a.Wait()
-	fmt.Fprintf(stdout, "demo data created: %d accounts, %d forums, %d proposals, %d closed workshop\nsign in as any of:\n", len(d.people), d.forums, d.proposals, d.workshops)
+	fmt.Fprintf(stdout, "demo data created: %d accounts, %d forums, %d proposals, %d closed workshop\nsign in as any of:\n", len(d.order), d.forums, d.proposals, d.workshops)
 	for _, email := range d.order {
 		fmt.Fprintf(stdout, "  %s\n", email)
 	}

@@ -105,7 +105,7 @@ func (a *App) AddDot(ctx context.Context, p *insieme.Principal, id, target strin
 		}
 		if len(ks) >= perCard {
 			return nil, &insieme.Error{Code: insieme.ECONFLICT,
-				Message: fmt.Sprintf("At most %d dots on one card or cluster; you have %d dots left.", perCard, budget-len(slots)),
+				Message: fmt.Sprintf("At most %d on one card or cluster; dots left: %d.", perCard, budget-len(slots)),
 				Limits:  map[string]int{"maxDotsPerCard": perCard, "dots": budget - len(slots)}}
 		}
 		// At as the store keeps it (milliseconds), so every node tells this dot from a later

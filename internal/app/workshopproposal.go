@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"strings"
 
 	"github.com/insieme/insieme/internal/insieme"
@@ -58,6 +60,20 @@ func (a *App) WorkshopProposal(ctx context.Context, p *insieme.Principal, id str
 	lang, cat := in.Language, in.Category
 	pv, err := a.CreateProposal(ctx, p, w.ForumID, ProposalInput{OrgID: in.OrgID, Title: &title, Body: &body, Language: &lang, Category: &cat,
 		Origin: &insieme.ProposalOrigin{WorkshopID: w.ID, WorkshopTitle: w.Title, Source: in.Source}})
+	var e *insieme.Error
+	if errors.As(err, &e) && e.Fields["organisationId"] != "" {
+		// This route's field is orgId: name it so the client marks the right one.
+		renamed := *e
+		renamed.Fields = maps.Clone(e.Fields)
+		renamed.Fields["orgId"] = renamed.Fields["organisationId"]
+		delete(renamed.Fields, "organisationId")
+		if v, ok := e.Limits["organisationId"]; ok {
+			renamed.Limits = maps.Clone(e.Limits)
+			renamed.Limits["orgId"] = v
+			delete(renamed.Limits, "organisationId")
+		}
+		return nil, &renamed
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -91,27 +107,27 @@ func (a *App) proposalSource(r *workshopRoom, w *insieme.Workshop, in WorkshopPr
 		var b strings.Builder
 		for _, card := range r.cardViews(nil) {
 			if card.Cluster == c.ID && !card.Hidden {
-				b.WriteString("- " + card.Text + "\n")
+				b.WriteString("- " + mdEscape.Replace(card.Text) + "\n") // plain text in a markdown body
 			}
 		}
 		if brief != "" {
-			b.WriteString("\n" + brief + "\n")
+			b.WriteString("\n" + mdEscape.Replace(brief) + "\n")
 		}
 		return cv.Name, b.String(), cv.ProposalID, true, nil
 	}
 	if act := r.actions[in.Source]; act != nil {
 		var b strings.Builder
 		if act.Owner.Name != "" {
-			b.WriteString("- " + act.Owner.Name + "\n")
+			b.WriteString("- " + mdEscape.Replace(act.Owner.Name) + "\n")
 		}
 		if act.Due != nil {
 			b.WriteString("- " + act.Due.Format(dateLayout) + "\n")
 		}
 		if act.Resources != "" {
-			b.WriteString("\n" + act.Resources + "\n")
+			b.WriteString("\n" + mdEscape.Replace(act.Resources) + "\n")
 		}
 		if brief != "" {
-			b.WriteString("\n" + brief + "\n")
+			b.WriteString("\n" + mdEscape.Replace(brief) + "\n")
 		}
 		return act.Title, b.String(), act.ProposalID, false, nil
 	}
