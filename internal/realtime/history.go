@@ -3,6 +3,7 @@ package realtime
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
 	"sync"
 	"time"
 )
@@ -27,7 +28,7 @@ type memRoom struct {
 	mu    sync.Mutex
 	epoch string
 	seq   uint64
-	ring  []Event // event seq s lives at ring[(s-1)%size]
+	ring  []Event // event seq s lives at ring[(s-1)%size]; it grows to size as events come
 	used  time.Time
 }
 
@@ -44,7 +45,9 @@ func (m *MemHistory) room(name string) *memRoom {
 	defer m.mu.Unlock()
 	r := m.rooms[name]
 	if r == nil {
-		r = &memRoom{epoch: NewEpoch(), ring: make([]Event, m.size)}
+		// No ring yet: most rooms (a person's own, a quiet forum) hold a few events, and a
+		// thousand events allocated up front for each of 10,000 participants' rooms was 640 MB.
+		r = &memRoom{epoch: NewEpoch()}
 		m.rooms[name] = r
 	}
 	return r
@@ -61,7 +64,15 @@ func (m *MemHistory) Append(room string, data []byte, deliver func(Event)) Event
 	r.used = time.Now()
 	ev := Event{Room: room, Epoch: r.epoch, Seq: r.seq, Data: data}
 	if m.size > 0 {
-		r.ring[(r.seq-1)%uint64(m.size)] = ev
+		// Until the ring is full, seq s is appended at s-1; then it wraps.
+		if i := int((r.seq - 1) % uint64(m.size)); i < len(r.ring) {
+			r.ring[i] = ev
+		} else {
+			if len(r.ring) == cap(r.ring) {
+				r.ring = slices.Grow(r.ring, min(max(2*len(r.ring), 8), m.size)-len(r.ring))
+			}
+			r.ring = append(r.ring, ev)
+		}
 	}
 	if deliver != nil {
 		deliver(ev)

@@ -2,6 +2,7 @@ package realtime_test
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -49,5 +50,43 @@ func TestMemHistory(t *testing.T) {
 	}
 	if _, _, ok := none.Since("r", pos); !ok {
 		t.Fatal("an up-to-date position should resume with nothing")
+	}
+}
+
+// The ring grows as events come: it wraps right after growing to its size, and a room with a
+// few events holds memory for a few (a node serves a room per participant).
+func TestMemHistoryGrowsItsRing(t *testing.T) {
+	h := realtime.NewMemHistory(100)
+	_, pos, _ := h.Since("r", realtime.Position{})
+	for i := 1; i <= 250; i++ {
+		h.Append("r", fmt.Appendf(nil, "%d", i), nil)
+		// Every position still held resumes with exactly the events after it.
+		for _, since := range []int{i - 1, i - 50, i - 100} {
+			if since < 0 {
+				continue
+			}
+			evs, _, ok := h.Since("r", realtime.Position{Epoch: pos.Epoch, Seq: uint64(since)})
+			if !ok || len(evs) != i-since || (len(evs) > 0 && string(evs[0].Data) != fmt.Sprint(since+1)) {
+				t.Fatalf("after %d events, since %d: ok=%v, %d events", i, since, ok, len(evs))
+			}
+		}
+		if evs, _, ok := h.Since("r", realtime.Position{Epoch: pos.Epoch, Seq: uint64(i - 101)}); i > 101 && (ok || evs != nil) {
+			t.Fatalf("after %d events, resumed from beyond the ring", i)
+		}
+	}
+	big := realtime.NewMemHistory(1000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range 2000 {
+		big.Append(fmt.Sprintf("participant:%d", i), []byte("x"), nil)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 8<<20 {
+		t.Fatalf("2,000 rooms of one event hold %d MB", grew>>20)
+	}
+	if big.Len() != 2000 {
+		t.Fatalf("rooms: %d", big.Len())
 	}
 }
