@@ -16,9 +16,12 @@ func (s *Server) wsUpgrade() fiber.Handler {
 		s.hub.Serve(conn.Conn, p)
 	}, websocket.Config{
 		// checkOrigin already refused foreign origins; this makes the library agree.
-		Origins:           []string{"*"},
-		ReadBufferSize:    4096,
-		WriteBufferSize:   4096,
+		Origins: []string{"*"},
+		// Per connection, and thousands are open: clients send small messages (a bufio reader
+		// reads longer ones in several calls), and the hub writes raw frames to the socket
+		// itself, so the library's write buffer only ever holds nothing.
+		ReadBufferSize:    1024,
+		WriteBufferSize:   256,
 		EnableCompression: false,
 	})
 	return func(c *fiber.Ctx) error {
