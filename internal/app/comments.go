@@ -179,8 +179,9 @@ func (a *App) AddComment(ctx context.Context, p *insieme.Principal, proposalID s
 	counted, err := a.store.AddToCounts(ctx, pr.ID, 0, 1)
 	if err != nil {
 		a.repairSoon(ctx, pr.ID)
-		counted = pr
-		counted.Comments++
+		shown := *pr // a copy: pr may be shared
+		shown.Comments++
+		counted = &shown
 	}
 	a.catalogCounts(ctx, counted, version)
 	a.scheduleRepair(ctx, pr.ID)
