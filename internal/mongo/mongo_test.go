@@ -231,8 +231,9 @@ func TestConcurrentUpdatesNotLost(t *testing.T) {
 func TestBackupRestoreRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	src := store.DB(t)
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	if err := src.CreateAccount(ctx, newAccount("b1", "b1@example.org")); err != nil {
+	acc := newAccount("b1", "b1@example.org")
+	now := acc.CreatedAt
+	if err := src.CreateAccount(ctx, acc); err != nil {
 		t.Fatal(err)
 	}
 	_ = src.CreateOrganisation(ctx, &insieme.Organisation{ID: "o1", Kind: insieme.KindMunicipality, Name: "Comune di Bari — بلدية", CreatedAt: now, UpdatedAt: now}, nil)
