@@ -18,12 +18,17 @@ import (
 // client is one websocket connection: a reader (the Serve goroutine) and a writer goroutine
 // joined by a bounded queue of complete frames.
 type client struct {
-	h  *Hub
-	id string
-	ws *websocket.Conn
-	nc net.Conn // ws.NetConn(): the writer writes frames straight to it
+	h   *Hub
+	id  string
+	ws  *websocket.Conn
+	nc  net.Conn // ws.NetConn()
+	raw net.Conn // the TCP connection under it: the writer writes frames straight to it
 
-	queue      chan []byte
+	pingSlot int // which share of the hub's pings (pingLoop) is this connection's
+
+	qmu        sync.Mutex
+	queue      [][]byte      // complete frames waiting for the writer, at most QueueSize
+	wake       chan struct{} // holds a token while the queue is not empty
 	done       chan struct{} // closed by the first drop
 	writerDone chan struct{}
 	closeOnce  sync.Once
@@ -33,6 +38,7 @@ type client struct {
 	cancel context.CancelFunc
 
 	dlMu     sync.Mutex // guards the write deadline against drop
+	deadline time.Time  // the write deadline set last
 	closing  bool
 	finished bool // Serve returned: fasthttp may recycle nc, so nobody touches it any more
 
@@ -51,7 +57,8 @@ func (h *Hub) Serve(ws *websocket.Conn, p *insieme.Principal) {
 		id:         NewEpoch(),
 		ws:         ws,
 		nc:         ws.NetConn(),
-		queue:      make(chan []byte, h.opts.QueueSize),
+		raw:        rawConn(ws.NetConn()),
+		wake:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 		rooms:      map[string]*sub{},
@@ -144,9 +151,23 @@ func (c *client) readLoop() {
 		case mt != websocket.TextMessage:
 			c.enqueue(errorFrame(errBinary, nil, ""))
 		default:
-			c.dispatch(data)
+			c.dispatchAside(data)
 		}
 	}
+}
+
+// dispatchAside serves a message on a goroutine of its own and waits for it, so messages
+// stay in order. Serving one goes deep (handlers, the store, snapshots), and a stack grown by
+// it would stay with the reader, idle in a read for the connection's lifetime: 8 KB instead of
+// 2 KB per connection, and the runtime's adaptive initial stack size follows the average, so
+// every new goroutine would start bigger too.
+func (c *client) dispatchAside(data []byte) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.dispatch(data)
+	}()
+	<-done
 }
 
 // readMessage reads one message of at most MaxMessageBytes. A longer one is drained (the

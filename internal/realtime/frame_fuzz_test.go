@@ -319,7 +319,7 @@ func newFuzzHub(f *testing.F) *Hub {
 
 // newFuzzClient is a connection without a socket: what dispatch queues stays in its queue.
 func newFuzzClient(h *Hub) *client {
-	c := &client{h: h, id: NewEpoch(), queue: make(chan []byte, h.opts.QueueSize), done: make(chan struct{}),
+	c := &client{h: h, id: NewEpoch(), wake: make(chan struct{}, 1), done: make(chan struct{}),
 		writerDone: make(chan struct{}), rooms: map[string]*sub{}, finished: true}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
 	h.register(c)
@@ -327,15 +327,7 @@ func newFuzzClient(h *Hub) *client {
 }
 
 func drainQueue(c *client) [][]byte {
-	var out [][]byte
-	for {
-		select {
-		case f := <-c.queue:
-			out = append(out, f)
-		default:
-			return out
-		}
-	}
+	return c.take(nil)
 }
 
 // closeFuzzClient leaves the rooms and unregisters, as Serve does when a connection ends.

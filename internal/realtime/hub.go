@@ -42,6 +42,8 @@ type Hub struct {
 	closing     bool
 
 	slowDropped atomic.Uint64
+	pingOnce    sync.Once // starts pingLoop with the first connection
+	nextSlot    int       // the ping slot of the next connection, guarded by cmu
 
 	lmu       sync.RWMutex
 	listeners map[string][]*listening // rooms followed inside the node (Listen)
@@ -223,6 +225,9 @@ func (h *Hub) register(c *client) bool {
 	if h.closing {
 		return false
 	}
+	h.pingOnce.Do(func() { go h.pingLoop() })
+	c.pingSlot = h.nextSlot
+	h.nextSlot = (h.nextSlot + 1) % pingSlots
 	h.clients[c] = struct{}{}
 	if p := c.principal(); p != nil {
 		h.indexPrincipal(c, p.ID)

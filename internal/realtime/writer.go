@@ -5,25 +5,79 @@ import (
 	"time"
 )
 
-// maxBatch bounds one coalesced write, so the per-batch write deadline also bounds how slow a
+// maxBatch bounds the bytes of one write, so the per-write deadline also bounds how slow a
 // client may be (WriteTimeout per maxBatch bytes) before it is dropped.
 const maxBatch = 256 << 10
 
+// pingFrame is shared by every connection: frames are never modified once queued.
+var pingFrame = appendFrame(nil, opPing, nil)
+
+// pingSlots spreads the heartbeat: every Heartbeat/pingSlots the hub pings one slot's share of
+// the connections, rather than all of them at once (a burst as big as a broadcast) or each on
+// a timer of its own.
+const pingSlots = 16
+
+// pingLoop pings every connection once a Heartbeat, a slot at a time, until the hub stops.
+func (h *Hub) pingLoop() {
+	t := time.NewTicker(max(h.opts.Heartbeat/pingSlots, time.Millisecond))
+	defer t.Stop()
+	var batch []*client
+	for slot := 0; ; slot = (slot + 1) % pingSlots {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-t.C:
+		}
+		batch = batch[:0]
+		h.cmu.Lock()
+		for c := range h.clients {
+			if c.pingSlot == slot {
+				batch = append(batch, c)
+			}
+		}
+		h.cmu.Unlock()
+		for _, c := range batch {
+			c.enqueue(pingFrame)
+		}
+		clear(batch)
+	}
+}
+
 // enqueue queues a complete frame without ever waiting: a full queue drops the client (4000).
 // It reports whether the frame was queued. Safe from any goroutine, even under locks.
+//
+// The queue is a slice under a mutex rather than a channel: a channel of QueueSize slots is
+// 6 KB per connection from the start, and the writer takes everything queued in one go.
 func (c *client) enqueue(frame []byte) bool {
 	select {
 	case <-c.done:
 		return false
 	default:
 	}
-	select {
-	case c.queue <- frame:
-		return true
-	default:
+	c.qmu.Lock()
+	if len(c.queue) >= c.h.opts.QueueSize {
+		c.qmu.Unlock()
 		c.drop(CloseSlowConsumer)
 		return false
 	}
+	c.queue = append(c.queue, frame)
+	first := len(c.queue) == 1
+	c.qmu.Unlock()
+	if first {
+		// The writer has taken everything before this frame, so it needs waking; a token
+		// already there (the writer has not run yet) does as well.
+		c.wakeWriter()
+	}
+	return true
+}
+
+// take removes and returns every queued frame, reusing spare's array for the next ones.
+func (c *client) take(spare [][]byte) [][]byte {
+	c.qmu.Lock()
+	frames := c.queue
+	c.queue = spare[:0]
+	c.qmu.Unlock()
+	return frames
 }
 
 // drop starts closing the connection with code (codeNoFrame: without a close frame). The first
@@ -38,11 +92,12 @@ func (c *client) drop(code int) {
 		c.closing = true
 		if !c.finished {
 			// cuts short a write blocked on a client that does not read
-			_ = c.nc.SetWriteDeadline(time.Now().Add(c.h.opts.CloseGrace))
+			_ = c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.CloseGrace))
 		}
 		c.dlMu.Unlock()
 		close(c.done)
 		c.cancel()
+		c.wakeWriter()
 	})
 	if first && code == CloseSlowConsumer {
 		c.h.slowDropped.Add(1)
@@ -53,75 +108,87 @@ func (c *client) drop(code int) {
 const codeNoFrame = -1
 
 // writeLoop is the connection's only writer. It writes raw server frames straight to the
-// socket, coalescing everything queued into one write(2), and pings on the heartbeat. The
+// socket, everything queued at once (one write(2), or one writev(2) per maxBatch bytes). The
 // library's own writer is never used (its pongs and close replies come through here), so
-// nothing else writes to the socket.
+// nothing else writes to the socket. It waits on one channel: drop and the hub's pings
+// (pingLoop) come through the queue's wake-up too, so that no connection needs a timer.
 func (c *client) writeLoop() {
 	defer close(c.writerDone)
-	ping := time.NewTicker(c.h.opts.Heartbeat)
-	defer ping.Stop()
-	var buf []byte
-	for {
+	var spare [][]byte
+	for range c.wake {
 		select {
 		case <-c.done:
 			c.finish(true)
 			return
 		default:
 		}
-		select {
-		case <-c.done:
-			c.finish(true)
-			return
-		case f := <-c.queue:
-			buf = c.coalesce(append(buf[:0], f...))
-		case <-ping.C:
-			buf = c.coalesce(appendFrame(buf[:0], opPing, nil))
-		}
-		if err := c.write(buf); err != nil {
+		frames := c.take(spare)
+		if err := c.write(frames); err != nil {
 			c.drop(codeNoFrame)
 			c.finish(false) // a failed write may have cut a frame: a close frame would be garbage
 			return
 		}
-		if cap(buf) > 4*maxBatch {
-			buf = nil // do not keep a snapshot-sized buffer for the connection's lifetime
+		clear(frames) // the frames are shared with other connections: do not hold them
+		if cap(frames) <= 32 {
+			spare = frames
+		} else {
+			spare = nil // do not keep a burst-sized array for the connection's lifetime
 		}
 	}
 }
 
-// coalesce appends queued frames to buf up to maxBatch.
-func (c *client) coalesce(buf []byte) []byte {
-	for len(buf) < maxBatch {
-		select {
-		case f := <-c.queue:
-			buf = append(buf, f...)
-		default:
-			return buf
+// write sends frames in writes of at most maxBatch bytes (a larger frame alone). The write
+// deadline moves only when less than half of WriteTimeout is left of it: setting it costs as
+// much as a small write, and a client then still has at least WriteTimeout/2 per write.
+func (c *client) write(frames [][]byte) error {
+	for len(frames) > 0 {
+		n, size := 0, 0
+		for n < len(frames) && (n == 0 || size+len(frames[n]) <= maxBatch) {
+			size += len(frames[n])
+			n++
 		}
+		c.dlMu.Lock()
+		if !c.closing { // once closing, drop's shorter deadline stands
+			if now := time.Now(); c.deadline.Sub(now) < c.h.opts.WriteTimeout/2 {
+				c.deadline = now.Add(c.h.opts.WriteTimeout)
+				_ = c.raw.SetWriteDeadline(c.deadline)
+			}
+		}
+		c.dlMu.Unlock()
+		var err error
+		if n == 1 {
+			_, err = c.raw.Write(frames[0])
+		} else {
+			batch := net.Buffers(frames[:n:n])
+			_, err = batch.WriteTo(c.raw)
+		}
+		if err != nil {
+			return err
+		}
+		frames = frames[n:]
 	}
-	return buf
+	return nil
 }
 
-func (c *client) write(buf []byte) error {
-	c.dlMu.Lock()
-	if !c.closing { // once closing, drop's shorter deadline stands
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+// wakeWriter makes the writer look at the queue and at done.
+func (c *client) wakeWriter() {
+	select {
+	case c.wake <- struct{}{}:
+	default: // a wake-up is pending already
 	}
-	c.dlMu.Unlock()
-	_, err := c.nc.Write(buf)
-	return err
 }
 
 // finish sends what is still queued (unless the client is too slow for it) and the close
-// frame, in one write within CloseGrace, and closes the socket.
+// frame within CloseGrace, and closes the socket.
 func (c *client) finish(sendClose bool) {
 	if sendClose && c.closeCode != codeNoFrame {
-		var buf []byte
+		var frames [][]byte
 		if c.closeCode != CloseSlowConsumer {
-			buf = c.coalesce(nil)
+			frames = c.take(nil)
 		}
-		_ = c.write(append(buf, closeFrame(c.closeCode, closeReason(c.closeCode))...))
+		_ = c.write(append(frames, closeFrame(c.closeCode, closeReason(c.closeCode))))
 	}
-	_ = rawConn(c.nc).Close()
+	_ = c.raw.Close()
 }
 
 // rawConn unwraps fasthttp's hijacked connection, whose Close does nothing (fasthttp closes it
