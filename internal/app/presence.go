@@ -500,10 +500,52 @@ func (t *presenceTracker) current(sessionID string) *sessionPresence {
 func (t *presenceTracker) counts(sessionID string) PresenceCounts {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if sp := t.current(sessionID); sp != nil {
+	sp := t.sessions[sessionID]
+	if sp == nil {
+		return PresenceCounts{}
+	}
+	t.expire(sp, t.now())
+	if !sp.viewDirty {
 		return sp.view.counts
 	}
-	return PresenceCounts{}
+	// Every join's snapshot asks: count without building, sorting and hashing the list
+	// (the loop does that at most every presenceTick), which for a hall of 10,000 joining
+	// made the joins quadratic.
+	c := sp.totalCounts()
+	sp.peak = max(sp.peak, c.Guests+c.Accounts)
+	return c
+}
+
+// totalCounts is the size of the union of every node's participants, as computeView counts
+// it, without the list. Called locked.
+func (sp *sessionPresence) totalCounts() PresenceCounts {
+	counts := sp.localCounts()
+	sums := counts
+	truncated := false
+	var others map[string]bool // listed by other nodes only
+	for _, r := range sp.remote {
+		truncated = truncated || r.truncated
+		sums.Guests += r.counts.Guests
+		sums.Accounts += r.counts.Accounts
+		for id, pp := range r.people {
+			if _, here := sp.local[id]; here || others[id] {
+				continue
+			}
+			if others == nil {
+				others = map[string]bool{}
+			}
+			others[id] = true
+			if pp.Guest {
+				counts.Guests++
+			} else {
+				counts.Accounts++
+			}
+		}
+	}
+	if truncated {
+		counts = PresenceCounts{Guests: max(counts.Guests, sums.Guests), Accounts: max(counts.Accounts, sums.Accounts)}
+	}
+	return counts
 }
 
 // list is who is connected to a session (at most maxPresenceHostList, sorted by name) and

@@ -362,3 +362,59 @@ func TestPresenceHooksCountSessionRoomsOnly(t *testing.T) {
 		t.Fatalf("attendance %d %d %v", peak, accounts, ids)
 	}
 }
+
+// Snapshots count without building the list; the count must be the one the list gives:
+// people on several nodes once, and nodes that listed part of theirs by their counts.
+func TestPresenceCountsAgreeWithTheView(t *testing.T) {
+	nodes := newPresenceNodes(t, "aaa", "bbb", "ccc")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	check := func(step string) {
+		t.Helper()
+		for _, n := range nodes {
+			n.tr.mu.Lock()
+			sp := n.tr.sessions["s1"]
+			dirty := sp != nil && sp.viewDirty
+			n.tr.mu.Unlock()
+			fast := n.tr.counts("s1")
+			n.tr.mu.Lock()
+			if sp != nil {
+				n.tr.computeView(sp)
+				if view := sp.view.counts; view != fast {
+					t.Fatalf("%s, node %s (view dirty %v): counts %+v, the view %+v", step, n.tr.node, dirty, fast, view)
+				}
+			}
+			n.tr.mu.Unlock()
+		}
+	}
+	for i := range 30 {
+		p := guestP(fmt.Sprint("g", i), fmt.Sprint("Guest ", i))
+		if i%3 == 0 {
+			p = accountP(fmt.Sprint("a", i), fmt.Sprint("Account ", i))
+		}
+		nodes[i%3].tr.joined("s1", p)
+		if i%4 == 0 { // also connected to the next node
+			nodes[(i+1)%3].tr.joined("s1", p)
+		}
+		if i%7 == 0 { // and to every node
+			nodes[(i+2)%3].tr.joined("s1", p)
+		}
+		check(fmt.Sprint("join ", i))
+		if i%5 == 4 {
+			for _, n := range nodes {
+				n.advance(time.Second)
+				n.tr.step(false)
+			}
+			check(fmt.Sprint("step after join ", i))
+		}
+	}
+	a.tr.left("s1", guestP("g1", "Guest 1"))
+	b.tr.left("s1", guestP("g1", "Guest 1"))
+	check("left")
+	// A node that lists only part of its people: the totals add the counts.
+	c.tr.apply("s1", nodePresence{Node: "ddd", Participants: []PresentPerson{{ID: "g2", Name: "Guest 2", Guest: true}},
+		PresenceCounts: PresenceCounts{Guests: 500, Accounts: 20}, Truncated: true})
+	check("truncated")
+	if got := c.tr.counts("s1"); got.Guests < 500 || got.Accounts < 20 {
+		t.Fatalf("truncated node's counts not added: %+v", got)
+	}
+}
