@@ -84,6 +84,10 @@ func NewServer(d Deps) (*Server, error) {
 	s.fiber.Use(requestid.New())
 	s.fiber.Use(s.observe)
 	s.fiber.Use(helmet.New(helmet.Config{
+		// An upgraded connection keeps its request's context (response headers included) for
+		// its lifetime, and a 101 has no document for these headers to protect: 2 KB per
+		// connection at 10,000 connections.
+		Next: isWebsocketPath,
 		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
 			"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 		XFrameOptions:             "DENY",
@@ -96,6 +100,8 @@ func NewServer(d Deps) (*Server, error) {
 	s.routes()
 	return s, nil
 }
+
+func isWebsocketPath(c *fiber.Ctx) bool { return c.Path() == "/ws" }
 
 func proxyHeader(trusted []string) string {
 	if len(trusted) == 0 {
@@ -124,6 +130,10 @@ func serverConfig(errorHandler fiber.ErrorHandler, trustedProxies []string) fibe
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          trustedProxies,
 		ProxyHeader:             proxyHeader(trustedProxies),
+		// Releases a connection's 4 KB read buffer whenever nothing is waiting in it: between
+		// keep-alive requests, and for the lifetime of a websocket (fasthttp hands an upgraded
+		// connection its read buffer otherwise): 40 MB at 10,000 live connections.
+		ReduceMemoryUsage: true,
 	}
 }
 
