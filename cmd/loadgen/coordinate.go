@@ -28,6 +28,10 @@ type result struct {
 	P90ms       int       `json:"p90Ms"`
 	P99ms       int       `json:"p99Ms"`
 	MaxMs       int       `json:"maxMs"`
+	MinMs       int       `json:"minMs"`
+	// the host's HTTP action, request to response (the event is published before it answers)
+	ActionP50ms int `json:"actionP50Ms"`
+	ActionP99ms int `json:"actionP99Ms"`
 	PerSecond   float64   `json:"deliveriesPerSecond"`
 	MemoryMB    []float64 `json:"nodeMemoryMB"`
 	Ballots     int       `json:"ballots,omitempty"`
@@ -84,6 +88,7 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 		return err
 	}
 	sent := map[int64]int64{}
+	actions := map[int]int{} // round trip in ms → actions
 	tick := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
 	end := time.Now().Add(o.duration)
 	broadcastStart := time.Now()
@@ -93,6 +98,7 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 			fmt.Fprintln(stderr, "broadcast:", err)
 		} else {
 			sent[v] = at.UnixNano()
+			actions[int(time.Since(at).Milliseconds())]++
 		}
 		<-tick.C
 	}
@@ -121,6 +127,8 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 		return err
 	}
 	res.P50ms, res.P90ms, res.P99ms, res.MaxMs = percentiles(buckets)
+	res.MinMs = minKey(buckets)
+	res.ActionP50ms, _, res.ActionP99ms, _ = percentiles(actions)
 	res.PerSecond = float64(res.Deliveries) / elapsed.Seconds()
 	for _, m := range o.metrics {
 		res.MemoryMB = append(res.MemoryMB, h.memory(ctx, m)/(1<<20))
@@ -290,11 +298,23 @@ func percentiles(b map[int]int) (p50, p90, p99, top int) {
 	return at(0.50), at(0.90), at(0.99), keys[len(keys)-1]
 }
 
+func minKey(b map[int]int) int {
+	first := true
+	least := 0
+	for k := range b {
+		if first || k < least {
+			least, first = k, false
+		}
+	}
+	return least
+}
+
 func printResult(w io.Writer, r *result) {
 	fmt.Fprintf(w, "clients %d (ready %d) on %d node(s), %d workers, %d CPUs\n", r.Clients, r.Ready, r.Nodes, r.Workers, r.CPUs)
 	fmt.Fprintf(w, "broadcasts %d at %.1f/s: deliveries %d (%.0f/s), missing %d, out of sequence %d, reconnects %d\n",
 		r.Broadcasts, r.Rate, r.Deliveries, r.PerSecond, r.Missing, r.Gaps, r.Reconnects)
-	fmt.Fprintf(w, "latency host action → delivery: p50 %d ms, p90 %d ms, p99 %d ms, max %d ms\n", r.P50ms, r.P90ms, r.P99ms, r.MaxMs)
+	fmt.Fprintf(w, "latency host action → delivery: p50 %d ms, p90 %d ms, p99 %d ms, max %d ms, min %d ms; the host's action answered in p50 %d ms, p99 %d ms\n",
+		r.P50ms, r.P90ms, r.P99ms, r.MaxMs, r.MinMs, r.ActionP50ms, r.ActionP99ms)
 	fmt.Fprintf(w, "node memory (RSS, MB): %v\n", r.MemoryMB)
 	if r.TallyExact != nil {
 		fmt.Fprintf(w, "ballots %d from %d voters in %d ms; uncertain %d; expected %v, final %v: exact %v\n",

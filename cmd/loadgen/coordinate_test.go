@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/insieme/insieme/internal/app"
+	"github.com/insieme/insieme/internal/insieme"
 )
 
 func TestPercentilesReadTheBuckets(t *testing.T) {
@@ -92,5 +95,24 @@ func TestEventFramesAreReadWithoutDecodingTheirData(t *testing.T) {
 		if readEventFrame([]byte(other), &fast) {
 			t.Fatalf("read %s as an event frame", other)
 		}
+	}
+}
+
+// The version is read from the bytes the node publishes: the real view, encoded as the app
+// encodes it, with agenda items that could confuse a careless scan.
+func TestSessionStateVersionIsReadWithoutDecoding(t *testing.T) {
+	now := time.Now()
+	view := &app.SessionView{ID: "s1", Title: insieme.Texts{"it": `"version":7,"serverTime":`}, Status: "live",
+		Agenda: []app.AgendaItemView{{ID: "a1"}, {ID: "a2"}}, Current: "a2", Version: 1234, ServerTime: now, StartedAt: &now}
+	data, err := json.Marshal(map[string]any{"type": "session.state", "session": view})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := sessionStateVersion(data); !ok || v != 1234 {
+		t.Fatalf("read %d %v from %s", v, ok, data)
+	}
+	other, _ := json.Marshal(map[string]any{"type": "session.ended", "id": "s1"})
+	if _, ok := sessionStateVersion(other); ok {
+		t.Fatal("read a version from session.ended")
 	}
 }

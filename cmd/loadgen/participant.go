@@ -201,17 +201,9 @@ func (p *participant) handle(data []byte) {
 			// A board event (card.state, or a batch of them): only its moves' ids matter, and
 			// decoding thousands a second would make the load generator the bottleneck.
 			p.receivedEdits(f.Data, now)
-		} else {
-			var ev struct {
-				Type    string `json:"type"`
-				Session struct {
-					Version int64 `json:"version"`
-				} `json:"session"`
-			}
-			if json.Unmarshal(f.Data, &ev) == nil && ev.Type == "session.state" {
-				if _, ok := p.received[ev.Session.Version]; !ok {
-					p.received[ev.Session.Version] = now
-				}
+		} else if v, ok := sessionStateVersion(f.Data); ok {
+			if _, seen := p.received[v]; !seen {
+				p.received[v] = now
 			}
 		}
 		p.mu.Unlock()
@@ -314,4 +306,29 @@ func readEventFrame(data []byte, f *frame) bool {
 	}
 	f.Type, f.Room, f.Epoch, f.Seq, f.Data = "event", string(room), string(epoch), n, rest[:len(rest)-1]
 	return true
+}
+
+var (
+	sessionStateSuffix = []byte(`"type":"session.state"}`)
+	versionKey         = []byte(`"version":`)
+	serverTimeKey      = []byte(`,"serverTime":`)
+)
+
+// sessionStateVersion reads the session's version out of a session.state event without
+// decoding it: internal/app publishes {"session":{...,"version":N,"serverTime":...},"type":
+// "session.state"}, keys in that order. Anything else reports false.
+func sessionStateVersion(data []byte) (int64, bool) {
+	if !bytes.HasSuffix(data, sessionStateSuffix) {
+		return 0, false
+	}
+	end := bytes.Index(data, serverTimeKey)
+	if end < 0 {
+		return 0, false
+	}
+	start := bytes.LastIndex(data[:end], versionKey)
+	if start < 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(string(data[start+len(versionKey):end]), 10, 64)
+	return v, err == nil
 }

@@ -8,6 +8,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +66,18 @@ func participantAddress(i int) string {
 func runWorker(ctx context.Context, o *options, stdin io.Reader, stdout io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if dir := os.Getenv("LOADGEN_CPUPROFILE"); dir != "" {
+		// Profiles each worker for its lifetime, to tell the load generator's own cost.
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker-%d.pprof", o.offset)))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	ps := make([]*participant, o.clients)
 	var failed atomic.Int64
