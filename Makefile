@@ -4,7 +4,7 @@
 #                with the embedded store in ./data; needs only Go and Node.js (>= 20.19) with npm
 #   make build   frontend + bin/insieme          make test    every test, as CI runs it (.ci/run)
 #   make static  the release binary, as the Dockerfile builds it
-#   make bench   Go benchmarks                   make fmt / make lint / make clean
+#   make bench   Go benchmarks, then bench-live  make fmt / make lint / make clean
 #
 # Settings come from environment variables: config/insieme.example.env lists them all.
 
@@ -39,7 +39,7 @@ FRONTEND_STAMP := bin/.frontend-built
 GO_FILES = $(shell find . \( -name node_modules -o -name '.?*' -o -path ./data -o -path ./bin \) -prune \
 	-o -type f -name '*.go' -print)
 
-.PHONY: run build frontend static test bench clean fmt lint help FORCE \
+.PHONY: run build frontend static test bench bench-live clean fmt lint help FORCE \
 	test-vet test-go test-frontend test-static test-e2e
 
 help:
@@ -112,11 +112,17 @@ test-static:
 test-e2e: build
 	cd frontend && $(NPM) run e2e
 
-## bench: Go benchmarks (load runs against a server will join here).
+## bench: Go benchmarks, then the live load runs (bench-live).
 # BENCH_FERRETDB_PG (a PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/test) adds the
 # FerretDB-over-PostgreSQL runs of the forum read benchmarks.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 300x ./...
+	$(MAKE) --no-print-directory bench-live
+
+## bench-live: cmd/loadgen's live-session scenarios against fresh nodes (long; needs Redis for
+## the two-node ones). Settings and a smoke run: see the top of scripts/bench-live.sh.
+bench-live:
+	GO=$(GO) scripts/bench-live.sh
 
 fmt:
 	gofmt -w $(GO_FILES)

@@ -6,53 +6,87 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // result is one run's figures.
 type result struct {
-	Clients     int       `json:"clients"`
-	Ready       int       `json:"ready"`
-	Nodes       int       `json:"nodes"`
-	Workers     int       `json:"workers"`
-	Broadcasts  int       `json:"broadcasts"`
-	Rate        float64   `json:"rate"`
-	Deliveries  int       `json:"deliveries"`
-	Missing     int       `json:"missing"`
-	Gaps        int       `json:"gaps"`
-	Reconnects  int64     `json:"reconnects"`
-	P50ms       int       `json:"p50Ms"`
-	P90ms       int       `json:"p90Ms"`
-	P99ms       int       `json:"p99Ms"`
-	MaxMs       int       `json:"maxMs"`
-	MinMs       int       `json:"minMs"`
+	Clients     int     `json:"clients"`
+	Ready       int     `json:"ready"`
+	Nodes       int     `json:"nodes"`
+	Workers     int     `json:"workers"`
+	Broadcasts  int     `json:"broadcasts"` // host actions that published a new version
+	Rate        float64 `json:"rate"`
+	Concurrency int     `json:"concurrency"`
+	Fired       int     `json:"actionsFired"`
+	ActionErrs  int     `json:"actionErrors"`
+	Deliveries  int     `json:"deliveries"`
+	Missing     int     `json:"missing"`
+	Gaps        int     `json:"gaps"`
+	Reconnects  int64   `json:"reconnects"`
+	P50ms       int     `json:"p50Ms"`
+	P90ms       int     `json:"p90Ms"`
+	P99ms       int     `json:"p99Ms"`
+	MaxMs       int     `json:"maxMs"`
+	MinMs       int     `json:"minMs"`
 	// the host's HTTP action, request to response (the event is published before it answers)
-	ActionP50ms int `json:"actionP50Ms"`
-	ActionP99ms int `json:"actionP99Ms"`
-	PerSecond   float64   `json:"deliveriesPerSecond"`
-	MemoryMB    []float64 `json:"nodeMemoryMB"`
-	Ballots     int       `json:"ballots,omitempty"`
-	BallotMs    int64     `json:"ballotMillis,omitempty"`
-	Voters      int       `json:"voters,omitempty"`
-	Uncertain   int       `json:"uncertainVoters,omitempty"`
-	TallyExact  *bool     `json:"tallyExact,omitempty"`
-	Expected    []int     `json:"expectedTally,omitempty"`
-	Final       []int     `json:"finalTally,omitempty"`
-	CPUs        int       `json:"cpus"`
-	StartedAt   time.Time `json:"startedAt"`
-	SetUpMillis int64     `json:"setUpMillis"`
+	ActionP50ms int         `json:"actionP50Ms"`
+	ActionP99ms int         `json:"actionP99Ms"`
+	Offered     float64     `json:"offeredPerSecond"` // broadcasts × participants in the room, a second
+	PerSecond   float64     `json:"deliveriesPerSecond"`
+	MemoryMB    []float64   `json:"nodeMemoryMB"`
+	PortBase    int         `json:"portBase"`      // -bind-ports (0: ephemeral ports)
+	Fallbacks   int64       `json:"portFallbacks"` // dials that could not bind their port
+	Kill        *killResult `json:"kill,omitempty"`
+	Ballots     int         `json:"ballots,omitempty"`
+	BallotMs    int64       `json:"ballotMillis,omitempty"`
+	Voters      int         `json:"voters,omitempty"`
+	Uncertain   int         `json:"uncertainVoters,omitempty"`
+	TallyExact  *bool       `json:"tallyExact,omitempty"`
+	Expected    []int       `json:"expectedTally,omitempty"`
+	Final       []int       `json:"finalTally,omitempty"`
+	CPUs        int         `json:"cpus"`
+	StartedAt   time.Time   `json:"startedAt"`
+	SetUpMillis int64       `json:"setUpMillis"`
 }
 
+// killResult is the kill scenario's figures: the participants connected to the killed node
+// when it died, and how they resumed on another node.
+type killResult struct {
+	PID          int     `json:"pid"`
+	Node         string  `json:"node"` // "" when no node stopped answering
+	AfterMs      int64   `json:"afterMs"`
+	Participants int     `json:"participants"`
+	Resumed      int     `json:"resumed"`
+	Replayed     int     `json:"replayed"` // subscribed again with the missed events replayed
+	Snapshot     int     `json:"snapshot"` // subscribed again afresh, with a snapshot
+	Resync       int     `json:"resync"`   // resumed, then sent a snapshot ("resync")
+	P50ms        int     `json:"resumeP50Ms"`
+	P99ms        int     `json:"resumeP99Ms"`
+	MaxMs        int     `json:"resumeMaxMs"`
+	Within15s    float64 `json:"resumedWithin15s"` // share of Participants
+	BallotsFrom  int64   `json:"ballotsFromMs"`    // the ballot burst, in ms from the kill
+	BallotsTo    int64   `json:"ballotsToMs"`
+}
+
+// ballotLead is how long before the kill the ballot burst starts, so that ballots are in
+// flight when the node dies.
+const ballotLead = time.Second
+
 func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error {
-	res := &result{Clients: o.clients, Nodes: len(o.nodes), Workers: o.workers, Rate: o.rate, CPUs: runtime.NumCPU(), StartedAt: time.Now().UTC()}
+	res := &result{Clients: o.clients, Nodes: len(o.nodes), Workers: o.workers, Rate: o.rate, Concurrency: o.concurrency,
+		PortBase: o.bindPorts, CPUs: runtime.NumCPU(), StartedAt: time.Now().UTC()}
 	h := newHost(o.nodes)
 	if err := h.signIn(ctx, o.email, o.password); err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
-	session, code, err := h.setUp(ctx, o.forum)
+	session, code, err := h.setUp(ctx, o.forum, o.concurrency+1)
 	if err != nil {
 		return err
 	}
@@ -82,35 +116,73 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 	res.SetUpMillis = time.Since(start).Milliseconds()
 	fmt.Fprintf(stderr, "%d of %d participants in the room after %v\n", res.Ready, o.clients, time.Since(start).Round(time.Millisecond))
 
-	// The host broadcasts at a steady rate.
+	// The host broadcasts at a steady rate; in the kill scenario a node dies meanwhile, with
+	// the ballot burst under way.
 	var state sessionState
 	if err := h.call(ctx, "GET", "/api/v1/sessions/"+session, nil, &state); err != nil {
 		return err
 	}
-	sent := map[int64]int64{}
-	actions := map[int]int{} // round trip in ms → actions
-	tick := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
-	end := time.Now().Add(o.duration)
-	broadcastStart := time.Now()
-	for time.Now().Before(end) && ctx.Err() == nil {
-		v, at, err := h.broadcast(ctx, session, &state)
-		if err != nil {
-			fmt.Fprintln(stderr, "broadcast:", err)
-		} else {
-			sent[v] = at.UnixNano()
-			actions[int(time.Since(at).Milliseconds())]++
+	b := newBroadcaster(h, session, &state)
+	var killedAt time.Time
+	var killErr error
+	killed := make(chan struct{})
+	ballotsDone := make(chan error, 1)
+	var ballotsFrom, ballotsTo time.Time
+	if o.killPID != 0 {
+		fmt.Fprintf(stderr, "killing process %d %v into the broadcasts\n", o.killPID, o.killAfter)
+		kill := time.AfterFunc(o.killAfter, func() {
+			killedAt, killErr = time.Now(), syscall.Kill(o.killPID, syscall.SIGKILL)
+			close(killed)
+		})
+		defer kill.Stop()
+		if o.ballots {
+			go func() {
+				time.Sleep(max(o.killAfter-ballotLead, 0))
+				ballotsFrom = time.Now()
+				err := ballots(ctx, o, h, session, each, res, &mu)
+				ballotsTo = time.Now()
+				ballotsDone <- err
+			}()
 		}
-		<-tick.C
 	}
-	tick.Stop()
-	elapsed := time.Since(broadcastStart)
+	elapsed := b.run(ctx, o.rate, o.concurrency, o.duration, stderr)
+	var report command
+	if o.killPID != 0 {
+		select {
+		case <-killed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if killErr != nil {
+			return fmt.Errorf("kill %d: %w", o.killPID, killErr)
+		}
+		if o.ballots {
+			if err := <-ballotsDone; err != nil {
+				return err
+			}
+		}
+		res.Kill = &killResult{PID: o.killPID, AfterMs: o.killAfter.Milliseconds()}
+		if o.ballots {
+			res.Kill.BallotsFrom, res.Kill.BallotsTo = ballotsFrom.Sub(killedAt).Milliseconds(), ballotsTo.Sub(killedAt).Milliseconds()
+		}
+		if n := deadNode(o.nodes); n >= 0 {
+			res.Kill.Node = o.nodes[n]
+			report.KillNode, report.KillAt = n, killedAt.UnixNano()
+		} else {
+			fmt.Fprintf(stderr, "process %d was killed but every node still answers: it was none of -nodes\n", o.killPID)
+		}
+	}
 	time.Sleep(2 * time.Second) // the last deliveries
-	res.Broadcasts = len(sent)
+	res.Broadcasts, res.Fired, res.ActionErrs = len(b.sent), b.fired, b.errors
+	if b.stale > 0 {
+		fmt.Fprintf(stderr, "%d host actions answered with a version seen before\n", b.stale)
+	}
 
-	buckets := map[int]int{}
+	buckets, resumed := map[int]int{}, map[int]int{}
+	report.Cmd, report.Sent = "report", b.sent
 	if err := each(func(w *workerProc) error {
 		var a reportAnswer
-		if err := w.ask(command{Cmd: "report", Sent: sent}, &a); err != nil {
+		if err := w.ask(report, &a); err != nil {
 			return err
 		}
 		mu.Lock()
@@ -122,31 +194,85 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 		res.Missing += a.Missing
 		res.Gaps += a.Gaps
 		res.Reconnects += a.Reconnects
+		res.Fallbacks += a.Fallbacks
+		if k := a.Kill; k != nil && res.Kill != nil {
+			res.Kill.Participants += k.On
+			res.Kill.Replayed += k.Replayed
+			res.Kill.Snapshot += k.Snapshot
+			res.Kill.Resync += k.Resync
+			for ms, n := range k.Buckets {
+				resumed[ms] += n
+			}
+		}
 		return nil
 	}); err != nil {
 		return err
 	}
 	res.P50ms, res.P90ms, res.P99ms, res.MaxMs = percentiles(buckets)
 	res.MinMs = minKey(buckets)
-	res.ActionP50ms, _, res.ActionP99ms, _ = percentiles(actions)
+	res.ActionP50ms, _, res.ActionP99ms, _ = percentiles(b.actions)
 	res.PerSecond = float64(res.Deliveries) / elapsed.Seconds()
+	res.Offered = float64(res.Broadcasts*res.Ready) / elapsed.Seconds()
+	if k := res.Kill; k != nil {
+		k.Resumed = k.Replayed + k.Snapshot + k.Resync
+		k.P50ms, _, k.P99ms, k.MaxMs = percentiles(resumed)
+		k.Within15s = within(resumed, 15000, k.Participants)
+	}
 	for _, m := range o.metrics {
 		res.MemoryMB = append(res.MemoryMB, h.memory(ctx, m)/(1<<20))
 	}
 
-	if o.ballots {
-		if err := ballots(ctx, o, h, session, workers, each, res, &mu); err != nil {
+	if o.ballots && o.killPID == 0 {
+		if err := ballots(ctx, o, h, session, each, res, &mu); err != nil {
 			return err
 		}
 	}
-	if o.jsonOut {
-		return json.NewEncoder(stdout).Encode(res)
+	if err := writeResult(o, stdout, res, func(w io.Writer) { printResult(w, res) }); err != nil {
+		return err
 	}
-	printResult(stdout, res)
 	if res.TallyExact != nil && !*res.TallyExact {
 		return errors.New("the final tally does not count each voter's latest acknowledged ballot")
 	}
 	return nil
+}
+
+// deadNode finds the node that refuses connections after the kill (its index in nodes; -1
+// when none or several do). A killed process's listening socket goes within milliseconds.
+func deadNode(nodes []string) int {
+	for range 50 {
+		dead, refusing := -1, 0
+		for i, base := range nodes {
+			u, err := url.Parse(base)
+			if err != nil {
+				continue
+			}
+			c, err := net.DialTimeout("tcp", u.Host, time.Second)
+			if err == nil {
+				c.Close()
+			} else if errors.Is(err, syscall.ECONNREFUSED) {
+				dead, refusing = i, refusing+1
+			}
+		}
+		if refusing == 1 {
+			return dead
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return -1
+}
+
+// within is the share of total found in buckets at or below ms.
+func within(buckets map[int]int, ms, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	n := 0
+	for k, c := range buckets {
+		if k <= ms {
+			n += c
+		}
+	}
+	return float64(n) / float64(total)
 }
 
 // startWorkers starts the worker processes, the participants spread over them.
@@ -210,7 +336,7 @@ func (w *workerProc) readAnswer(answer any) error {
 // ballots runs the ballot burst: the host opens a poll, everyone votes (and changes their
 // ballot), the host closes it, and its final tally, recounted from the stored ballots, must
 // equal the sum of each voter's latest acknowledged ballot.
-func ballots(ctx context.Context, o *options, h *host, session string, workers []*workerProc,
+func ballots(ctx context.Context, o *options, h *host, session string,
 	each func(func(*workerProc) error) error, res *result, mu *sync.Mutex) error {
 	opts := make([]map[string]string, o.options)
 	for i := range opts {
@@ -311,11 +437,23 @@ func minKey(b map[int]int) int {
 
 func printResult(w io.Writer, r *result) {
 	fmt.Fprintf(w, "clients %d (ready %d) on %d node(s), %d workers, %d CPUs\n", r.Clients, r.Ready, r.Nodes, r.Workers, r.CPUs)
-	fmt.Fprintf(w, "broadcasts %d at %.1f/s: deliveries %d (%.0f/s), missing %d, out of sequence %d, reconnects %d\n",
-		r.Broadcasts, r.Rate, r.Deliveries, r.PerSecond, r.Missing, r.Gaps, r.Reconnects)
+	fmt.Fprintf(w, "broadcasts %d at %.1f/s (fired %d, %d in flight at most, errors %d): deliveries %d, offered %.0f/s, delivered %.0f/s; missing %d, out of sequence %d, reconnects %d\n",
+		r.Broadcasts, r.Rate, r.Fired, r.Concurrency, r.ActionErrs, r.Deliveries, r.Offered, r.PerSecond, r.Missing, r.Gaps, r.Reconnects)
 	fmt.Fprintf(w, "latency host action → delivery: p50 %d ms, p90 %d ms, p99 %d ms, max %d ms, min %d ms; the host's action answered in p50 %d ms, p99 %d ms\n",
 		r.P50ms, r.P90ms, r.P99ms, r.MaxMs, r.MinMs, r.ActionP50ms, r.ActionP99ms)
 	fmt.Fprintf(w, "node memory (RSS, MB): %v\n", r.MemoryMB)
+	if r.PortBase > 0 {
+		fmt.Fprintf(w, "participants' ports from %d; %d dials fell back to an ephemeral port\n", r.PortBase, r.Fallbacks)
+	}
+	if k := r.Kill; k != nil {
+		fmt.Fprintf(w, "kill: process %d (node %s) at %.1f s; %d participants on it, %d resumed on another node (%d with the missed events replayed, %d with a snapshot, %d resynchronised), %d not; "+
+			"resumed after p50 %d ms, p99 %d ms, max %d ms; %.1f%% within 15 s; missing %d, out of sequence %d\n",
+			k.PID, k.Node, float64(k.AfterMs)/1000, k.Participants, k.Resumed, k.Replayed, k.Snapshot, k.Resync, k.Participants-k.Resumed,
+			k.P50ms, k.P99ms, k.MaxMs, 100*k.Within15s, r.Missing, r.Gaps)
+		if r.TallyExact != nil {
+			fmt.Fprintf(w, "kill: the ballot burst ran from %+.1f s to %+.1f s of the kill\n", float64(k.BallotsFrom)/1000, float64(k.BallotsTo)/1000)
+		}
+	}
 	if r.TallyExact != nil {
 		fmt.Fprintf(w, "ballots %d from %d voters in %d ms; uncertain %d; expected %v, final %v: exact %v\n",
 			r.Ballots, r.Voters, r.BallotMs, r.Uncertain, r.Expected, r.Final, *r.TallyExact)

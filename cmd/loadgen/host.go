@@ -9,20 +9,24 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
+	"sync"
 	"time"
 )
 
 // host is the session's host: a signed-in account driving the session over HTTP, trying the
-// next node when one does not answer.
+// next node when one does not answer. Its calls may run concurrently.
 type host struct {
 	nodes  []string
 	client *http.Client
-	node   int
+	mu     sync.Mutex
+	node   int // the node it calls first
 }
 
 func newHost(nodes []string) *host {
 	jar, _ := cookiejar.New(nil)
-	return &host{nodes: nodes, client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	// Keeps a connection for each action in flight (-concurrency) instead of opening new ones.
+	transport := &http.Transport{MaxIdleConnsPerHost: 64, DialContext: dialResetting}
+	return &host{nodes: nodes, client: &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: transport}}
 }
 
 // apiError is an answer other than the one expected.
@@ -33,17 +37,21 @@ type apiError struct {
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s", e.status, strings.TrimSpace(e.body)) }
 
-// call sends a JSON request and decodes the answer into out (when not nil).
+// call sends a JSON request and decodes the answer into out (when not nil). A node that does
+// not answer (killed, say) is left for the next one, for this call and those after it.
 func (h *host) call(ctx context.Context, method, path string, in, out any) error {
+	h.mu.Lock()
+	first := h.node
+	h.mu.Unlock()
 	var lastErr error
-	for try := 0; try < len(h.nodes); try++ {
-		base := h.nodes[h.node]
+	for try := range len(h.nodes) {
+		n := (first + try) % len(h.nodes)
 		var body io.Reader
 		if in != nil {
 			b, _ := json.Marshal(in)
 			body = bytes.NewReader(b)
 		}
-		req, err := http.NewRequestWithContext(ctx, method, base+path, body)
+		req, err := http.NewRequestWithContext(ctx, method, h.nodes[n]+path, body)
 		if err != nil {
 			return err
 		}
@@ -53,7 +61,11 @@ func (h *host) call(ctx context.Context, method, path string, in, out any) error
 		res, err := h.client.Do(req)
 		if err != nil {
 			lastErr = err
-			h.node = (h.node + 1) % len(h.nodes) // fail over to the next node
+			h.mu.Lock()
+			if h.node == n { // unless a concurrent call has moved on already
+				h.node = (n + 1) % len(h.nodes)
+			}
+			h.mu.Unlock()
 			continue
 		}
 		data, _ := io.ReadAll(res.Body)
@@ -94,14 +106,14 @@ func (h *host) forum(ctx context.Context, forumID string) (string, error) {
 }
 
 // setUp finds or makes an open forum the host may run sessions in, and schedules and starts
-// a session there. It returns the session's id and join code.
-func (h *host) setUp(ctx context.Context, forumID string) (id, code string, err error) {
+// a session there with an agenda of items (at least 2). It returns the session's id and join code.
+func (h *host) setUp(ctx context.Context, forumID string, items int) (id, code string, err error) {
 	if forumID, err = h.forum(ctx, forumID); err != nil {
 		return "", "", err
 	}
 	var s struct{ ID, Code string }
 	agenda := []map[string]any{}
-	for i := range 2 {
+	for i := range max(items, 2) {
 		agenda = append(agenda, map[string]any{"title": map[string]string{"it": fmt.Sprintf("Punto %d", i+1)}, "minutes": 10})
 	}
 	if err := h.call(ctx, "POST", "/api/v1/forums/"+forumID+"/sessions", map[string]any{
@@ -128,20 +140,102 @@ type sessionState struct {
 	} `json:"agenda"`
 }
 
-// broadcast moves the agenda to the other item: every participant gets a session.state
-// event whose version the host knows and whose send time it records.
-func (h *host) broadcast(ctx context.Context, session string, s *sessionState) (int64, time.Time, error) {
-	next := s.Agenda[0].ID
-	if s.Current == next && len(s.Agenda) > 1 {
-		next = s.Agenda[1].ID
+// broadcaster has the host move the agenda at a steady rate, with up to K actions in flight.
+// Each action goes to an item that no other action in flight goes to and that is not the
+// current one, so that whatever order the node applies them in, each changes the current item
+// and publishes a session.state with a new version (an agenda of K+1 items leaves one free).
+type broadcaster struct {
+	h       *host
+	session string
+	items   []string
+
+	mu      sync.Mutex
+	busy    map[string]bool // the items of the actions in flight
+	current string          // the current item, as of the newest version answered
+	newest  int64
+	next    int             // where pick starts looking
+	sent    map[int64]int64 // a new version → when its action was sent (unix ns)
+	actions map[int]int     // an action's round trip in ms → actions
+	fired   int
+	errors  int
+	stale   int // answered with a version seen before (should stay 0)
+}
+
+func newBroadcaster(h *host, session string, s *sessionState) *broadcaster {
+	b := &broadcaster{h: h, session: session, busy: map[string]bool{}, current: s.Current, newest: s.Version,
+		sent: map[int64]int64{}, actions: map[int]int{}}
+	for _, it := range s.Agenda {
+		b.items = append(b.items, it.ID)
 	}
-	sent := time.Now()
-	var after sessionState
-	if err := h.action(ctx, session, map[string]any{"type": "session.control", "action": "item", "item": next}, &after); err != nil {
-		return 0, sent, err
+	return b
+}
+
+// pick chooses the next action's item and marks it busy ("" when every item is excluded,
+// which an agenda of more items than actions in flight rules out).
+func (b *broadcaster) pick() string {
+	for range b.items {
+		it := b.items[b.next%len(b.items)]
+		b.next++
+		if !b.busy[it] && it != b.current {
+			b.busy[it] = true
+			return it
+		}
 	}
-	*s = after
-	return after.Version, sent, nil
+	return ""
+}
+
+// done records an action's answer: only a version not seen before counts as a broadcast.
+func (b *broadcaster) done(item string, sent time.Time, after *sessionState, err error) {
+	delete(b.busy, item)
+	switch _, seen := b.sent[after.Version]; {
+	case err != nil:
+		b.errors++
+	case seen:
+		b.stale++
+	default:
+		b.sent[after.Version] = sent.UnixNano()
+		b.actions[int(time.Since(sent).Milliseconds())]++
+		if after.Version > b.newest {
+			b.newest, b.current = after.Version, after.Current
+		}
+	}
+}
+
+// run fires an action at every tick of rate a second for d, at most k in flight, and waits
+// for the last answers. It returns how long that took.
+func (b *broadcaster) run(ctx context.Context, rate float64, k int, d time.Duration, stderr io.Writer) time.Duration {
+	slots := make(chan struct{}, k)
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	start := time.Now()
+	for end := start.Add(d); time.Now().Before(end) && ctx.Err() == nil; {
+		slots <- struct{}{} // waits while k are in flight
+		b.mu.Lock()
+		item := b.pick()
+		b.fired++
+		b.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sent := time.Now()
+			var after sessionState
+			err := b.h.action(ctx, b.session, map[string]any{"type": "session.control", "action": "item", "item": item}, &after)
+			b.mu.Lock()
+			b.done(item, sent, &after, err)
+			if err != nil && b.errors <= 5 {
+				fmt.Fprintln(stderr, "broadcast:", err)
+			}
+			b.mu.Unlock()
+			<-slots // only now: pick must see this item free
+		}()
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+		}
+	}
+	wg.Wait()
+	return time.Since(start)
 }
 
 // memory reads a node's resident memory from its metrics listener (bytes; 0 when unknown).

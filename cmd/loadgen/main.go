@@ -9,6 +9,12 @@
 //	loadgen -nodes http://127.0.0.1:8080[,http://127.0.0.1:8081] -email E -password P \
 //	        -clients 1000 -workers 4 -rate 5 -duration 20s -ballots
 //
+// -concurrency K lets the host fire its actions on the -rate ticker without waiting for each
+// answer (the saturation run: offered against delivered deliveries a second); -kill-pid kills
+// one of two or more nodes -kill-after into the broadcasts, with the ballot burst under way,
+// and reports how the participants it had resumed on another node; scripts/bench-live.sh
+// runs the whole set (make bench-live).
+//
 // The nodes must trust the load generator's address as a proxy (INSIEME_TRUSTED_PROXIES=127.0.0.1)
 // so that each simulated participant has an address of its own for the per-address limits.
 // Participants fail over to the next node when theirs goes away, and resume where they were.
@@ -54,6 +60,12 @@ type options struct {
 	changes  int
 	options  int
 	jsonOut  bool
+	out      string
+
+	bindPorts   int // first local port of the participants' websockets (0: ephemeral ports)
+	concurrency int // host actions in flight at most
+	killPID     int
+	killAfter   time.Duration
 
 	// workshops
 	workshop bool
@@ -84,6 +96,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.changes, "changes", 1, "how many times each participant changes their ballot")
 	fs.IntVar(&o.options, "options", 4, "options of the poll")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as JSON")
+	fs.StringVar(&o.out, "out", "", "also write the result as JSON to this file")
+	fs.IntVar(&o.bindPorts, "bind-ports", -1, fmt.Sprintf("bind participant n's websocket to 127.0.0.1:(this+n); 0: ephemeral ports; default %d when -clients > %d, else 0", autoPortBase, autoBindAbove))
+	fs.IntVar(&o.concurrency, "concurrency", 1, "host actions in flight at most: they are fired on the -rate ticker without waiting for the answers")
+	fs.IntVar(&o.killPID, "kill-pid", 0, "a node's process id: with two or more -nodes, SIGKILL it -kill-after into the broadcasts (the ballot burst starts 1 s before)")
+	fs.DurationVar(&o.killAfter, "kill-after", 5*time.Second, "when, after the broadcasts start, -kill-pid is killed")
 	fs.BoolVar(&o.workshop, "workshop", false, "run a co-design workshop instead of a live session: card moves at -edit-rate for -duration, then a dot-vote")
 	fs.Float64Var(&o.editRate, "edit-rate", 2, "workshops: board edits a second per participant")
 	fs.IntVar(&o.dots, "dots", 5, "workshops: dots per participant")
@@ -104,10 +121,53 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			o.metrics = append(o.metrics, m)
 		}
 	}
-	if len(o.nodes) == 0 || o.clients < 1 || o.workers < 1 || o.rate <= 0 || o.editRate <= 0 || o.dots < 1 {
-		return nil, errors.New("need -nodes, and -clients, -workers, -rate, -edit-rate and -dots above zero")
+	if len(o.nodes) == 0 || o.clients < 1 || o.workers < 1 || o.rate <= 0 || o.editRate <= 0 || o.dots < 1 || o.concurrency < 1 {
+		return nil, errors.New("need -nodes, and -clients, -workers, -rate, -edit-rate, -dots and -concurrency above zero")
+	}
+	if err := o.resolveBindPorts(); err != nil {
+		return nil, err
+	}
+	if o.killPID != 0 && !o.worker {
+		switch {
+		case o.workshop:
+			return nil, errors.New("-kill-pid is for live sessions, not -workshop")
+		case len(o.nodes) < 2:
+			return nil, errors.New("-kill-pid needs two or more -nodes: the participants must have a node to move to")
+		case o.killAfter <= 0 || o.killAfter >= o.duration:
+			return nil, errors.New("-kill-after must fall within -duration: the broadcasts go on after the kill")
+		case syscall.Kill(o.killPID, 0) != nil:
+			return nil, fmt.Errorf("-kill-pid %d: no such process of ours", o.killPID)
+		}
 	}
 	return o, nil
+}
+
+const (
+	autoBindAbove = 15000 // clients from one address above which ports are bound by default
+	autoPortBase  = 10000
+	// lastPort is the highest local port participants may bind: Linux picks ephemeral ports
+	// from 32768 up (net.ipv4.ip_local_port_range), which the nodes' own connections use.
+	lastPort = 32767
+)
+
+// resolveBindPorts decides -bind-ports' default and checks every participant's port falls
+// below the ephemeral range.
+func (o *options) resolveBindPorts() error {
+	if o.bindPorts < 0 {
+		o.bindPorts = 0
+		if o.clients > autoBindAbove {
+			o.bindPorts = autoPortBase
+		}
+	}
+	if o.bindPorts == 0 {
+		return nil
+	}
+	first, last := o.bindPorts+o.offset, o.bindPorts+o.offset+o.clients-1
+	if first < 1024 || last > lastPort {
+		return fmt.Errorf("-bind-ports %d with %d clients would bind ports %d to %d: they must lie within 1024-%d, below Linux's ephemeral range (lower -bind-ports or -clients, or -bind-ports 0)",
+			o.bindPorts, o.clients, first, last, lastPort)
+	}
+	return nil
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -124,6 +184,24 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return coordinate(ctx, o, stdout, stderr)
 }
 
+// writeResult prints a run's result (as JSON with -json) and writes it to -out.
+func writeResult(o *options, stdout io.Writer, res any, print func(io.Writer)) error {
+	if o.out != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.out, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if o.jsonOut {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	print(stdout)
+	return nil
+}
+
 // workerProc is a worker process as the coordinator drives it: one JSON command per line on
 // its standard input, one JSON answer per line on its standard output.
 type workerProc struct {
@@ -138,7 +216,7 @@ func startWorker(ctx context.Context, o *options, offset, n int, session, code s
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, self, "-worker", "-nodes", strings.Join(o.nodes, ","), "-clients", fmt.Sprint(n),
-		"-offset", fmt.Sprint(offset), "-session", session, "-code", code)
+		"-offset", fmt.Sprint(offset), "-session", session, "-code", code, "-bind-ports", fmt.Sprint(o.bindPorts))
 	cmd.Stderr = stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

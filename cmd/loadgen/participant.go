@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -23,6 +26,7 @@ type participant struct {
 	nodes   []string
 	node    int
 	addr    string // the address it claims behind the trusted proxy (X-Forwarded-For)
+	port    int    // the local port its websocket binds (0: an ephemeral one; see -bind-ports)
 	token   string
 	session string // the session's or workshop's id
 	room    string
@@ -36,13 +40,25 @@ type participant struct {
 	received map[int64]time.Time // session version → when its session.state arrived
 	edits    map[uint64]int64    // workshops: hash of a board edit's id → when it arrived (unix ns)
 	gaps     int                 // events that arrived out of sequence (should stay 0)
+	links    []link              // its connections, oldest first (for the kill scenario)
 	pending  map[string]chan reply
 	nextRef  atomic.Int64
 	closed   atomic.Bool
 	ready    chan struct{} // closed once subscribed the first time
 	readyOne sync.Once
 
-	reconnects atomic.Int64
+	reconnects    atomic.Int64
+	portFallbacks atomic.Int64 // dials that could not bind port and took an ephemeral one
+}
+
+// link is one of a participant's connections: to which node, and when and how the node
+// answered its subscription.
+type link struct {
+	node     int
+	start    int64  // connected (unix ns)
+	end      int64  // ended (unix ns; 0 while open)
+	answered int64  // the first "subscribed" or "resync" (unix ns; 0 for none)
+	how      string // "replayed" (subscribed, the missed events replayed), "snapshot" (subscribed afresh) or "resync"
 }
 
 type reply struct {
@@ -107,20 +123,21 @@ func (p *participant) join(ctx context.Context, client *http.Client, code, name 
 	return lastErr
 }
 
-// run keeps the participant connected until ctx ends.
+// run keeps the participant connected until ctx ends. It waits before each reconnect as the
+// web client does (frontend/src/lib/live.ts), so that the kill scenario measures what
+// phones would see: 0.5 s doubling to 15 s, "equal jitter", afresh once a node has answered.
 func (p *participant) run(ctx context.Context) {
-	backoff := 200 * time.Millisecond
+	attempt := 0
 	for ctx.Err() == nil {
-		err := p.connect(ctx)
+		answered := p.connect(ctx)
 		if ctx.Err() != nil || p.closed.Load() {
 			return
 		}
-		if err != nil {
-			time.Sleep(backoff)
-			backoff = min(backoff*2, 5*time.Second)
-		} else {
-			backoff = 200 * time.Millisecond
+		if answered {
+			attempt = 0
 		}
+		time.Sleep(reconnectDelay(attempt, rand.Float64))
+		attempt++
 		p.mu.Lock()
 		p.node = (p.node + 1) % len(p.nodes) // fail over to the next node
 		p.mu.Unlock()
@@ -128,43 +145,128 @@ func (p *participant) run(ctx context.Context) {
 	}
 }
 
+// reconnectDelay is the wait before reconnect attempt n (0-based), as the web client's: a
+// ceiling of 0.5 s doubling to 15 s, and a random point in its upper half, so that clients
+// that lost the same node do not all come back at the same instant.
+func reconnectDelay(n int, random func() float64) time.Duration {
+	ceiling := 15 * time.Second
+	if n < 5 {
+		ceiling = min(ceiling, 500*time.Millisecond<<n)
+	}
+	return ceiling/2 + time.Duration(random()*float64(ceiling/2))
+}
+
 // connect dials a node, authenticates, subscribes (resuming), and reads until the
-// connection ends.
-func (p *participant) connect(ctx context.Context) error {
+// connection ends. It reports whether the node answered the subscription.
+func (p *participant) connect(ctx context.Context) bool {
 	p.mu.Lock()
-	base := p.nodes[p.node]
+	node := p.node
 	p.mu.Unlock()
+	base := p.nodes[node]
 	header := http.Header{"X-Forwarded-For": {p.addr}}
-	d := websocket.Dialer{HandshakeTimeout: 20 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 1024}
+	d := websocket.Dialer{HandshakeTimeout: 20 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 1024, NetDialContext: p.dial}
 	conn, _, err := d.DialContext(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", header)
 	if err != nil {
-		return err
+		return false
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := context.AfterFunc(ctx, func() { resetClose(conn) })
 	defer stop()
-	defer conn.Close()
+	defer resetClose(conn)
 	p.mu.Lock()
 	p.conn = conn
 	since := map[string]any{"epoch": p.epoch, "seq": p.seq}
 	resume := p.epoch != ""
+	p.links = append(p.links, link{node: node, start: time.Now().UnixNano()})
+	here := len(p.links) - 1
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.links[here].end = time.Now().UnixNano()
+		p.mu.Unlock()
+	}()
+	answered := func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.links[here].answered != 0
+	}
 	if err := p.send(map[string]any{"type": "auth", "token": p.token}); err != nil {
-		return err
+		return false
 	}
 	sub := map[string]any{"type": "subscribe", "room": p.room}
 	if resume {
 		sub["since"] = since
 	}
 	if err := p.send(sub); err != nil {
-		return err
+		return false
 	}
 	for {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
 			p.failPending("connection lost")
-			return err
+			return answered()
 		}
 		p.handle(data)
+	}
+}
+
+// dial opens the websocket's TCP connection, from the participant's own local port when it
+// has one: above ~15,000 connections from one address the kernel's search for a free
+// ephemeral port gets slow and then fails. SO_REUSEADDR lets a reconnect bind the port again;
+// when the bind still fails (the port is a listener's, or taken), this attempt takes an
+// ephemeral port.
+func (p *participant) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if p.port > 0 {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p.port}, Control: reuseAddr}
+		conn, err := d.DialContext(ctx, network, addr)
+		if err == nil || !(errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.EADDRNOTAVAIL)) {
+			return conn, err
+		}
+		p.portFallbacks.Add(1)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// reuseAddr sets SO_REUSEADDR on a socket before it binds.
+func reuseAddr(_, _ string, c syscall.RawConn) error {
+	var err error
+	if cerr := c.Control(func(fd uintptr) {
+		err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+	}); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// resetClose closes a connection with a reset (SO_LINGER 0) instead of the usual handshake,
+// which would leave the closing side's socket in TIME_WAIT for a minute: thousands of them
+// hold local ports and kernel memory into the next run.
+func resetClose(conn *websocket.Conn) {
+	if tc, ok := conn.NetConn().(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+// dialResetting dials TCP connections that close with a reset too (see resetClose): the
+// load generator's HTTP clients open and drop hundreds in a run.
+func dialResetting(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, addr)
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	return conn, err
+}
+
+// close ends the participant's connection (with a reset) and stops it reconnecting.
+func (p *participant) close() {
+	p.closed.Store(true)
+	p.mu.Lock()
+	conn := p.conn
+	p.mu.Unlock()
+	if conn != nil {
+		resetClose(conn)
 	}
 }
 
@@ -188,7 +290,23 @@ func (p *participant) handle(data []byte) {
 	switch f.Type {
 	case "subscribed", "resync":
 		p.mu.Lock()
-		p.epoch, p.seq = f.Epoch, f.Seq
+		if !(f.Type == "subscribed" && f.Recovered && f.Epoch == p.epoch) {
+			p.epoch, p.seq = f.Epoch, f.Seq
+		} // else the missed events follow and advance the position (as the web client reads it)
+		if n := len(p.links); n > 0 {
+			l := &p.links[n-1]
+			if l.answered == 0 {
+				l.answered = now.UnixNano()
+			}
+			switch {
+			case f.Type == "resync":
+				l.how = "resync" // a snapshot, whatever came before on this connection
+			case l.how == "" && f.Recovered:
+				l.how = "replayed"
+			case l.how == "":
+				l.how = "snapshot"
+			}
+		}
 		p.mu.Unlock()
 		p.readyOne.Do(func() { close(p.ready) })
 	case "event":
@@ -253,12 +371,14 @@ func (p *participant) request(ctx context.Context, msg map[string]any) reply {
 // vote casts ballots for a poll: changes+1 of them, each for a random option, and returns the
 // option of the latest acknowledged one. A ballot whose answer was lost (the connection
 // dropped) is sent again once connected: stored or not, the one sent last and acknowledged
-// is the one that counts.
+// is the one that counts. It keeps trying for a minute, long enough to reconnect to another
+// node when its own is killed.
 func (p *participant) vote(ctx context.Context, poll string, options, changes int, pick func(int) int) (int, int) {
 	latest, errs := -1, 0
 	for i := 0; i <= changes; i++ {
 		choice := pick(options)
-		for attempt := 0; ; attempt++ {
+		giveUp := time.Now().Add(time.Minute)
+		for {
 			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			r := p.request(rctx, map[string]any{"type": "poll.vote", "session": p.session, "poll": poll, "choices": []int{choice}})
 			cancel()
@@ -267,7 +387,7 @@ func (p *participant) vote(ctx context.Context, poll string, options, changes in
 				break
 			}
 			errs++
-			if attempt >= 20 || ctx.Err() != nil {
+			if time.Now().After(giveUp) || ctx.Err() != nil {
 				return latest, errs
 			}
 			time.Sleep(250 * time.Millisecond)

@@ -24,6 +24,10 @@ type command struct {
 	Changes int             `json:"changes,omitempty"`
 	Sent    map[int64]int64 `json:"sent,omitempty"` // session version → unix nanoseconds
 
+	// the kill scenario: which node was killed (its index in -nodes) and when (unix ns; 0: none)
+	KillNode int   `json:"killNode,omitempty"`
+	KillAt   int64 `json:"killAt,omitempty"`
+
 	// workshops
 	Rate     float64          `json:"rate,omitempty"`
 	Duration time.Duration    `json:"duration,omitempty"`
@@ -56,6 +60,35 @@ type reportAnswer struct {
 	Missing    int         `json:"missing"`
 	Gaps       int         `json:"gaps"`
 	Reconnects int64       `json:"reconnects"`
+	Fallbacks  int64       `json:"portFallbacks"` // dials that could not bind the participant's port
+	Kill       *killAnswer `json:"kill,omitempty"`
+}
+
+// killAnswer is a worker's figures for its participants connected to the killed node.
+type killAnswer struct {
+	On       int         `json:"on"`       // connected to it at the kill
+	Replayed int         `json:"replayed"` // resumed on another node with the missed events replayed
+	Snapshot int         `json:"snapshot"` // resumed on another node with a fresh snapshot
+	Resync   int         `json:"resync"`   // resumed on another node, then resynchronised
+	Buckets  map[int]int `json:"buckets"`  // ms from the kill to resuming → participants
+}
+
+// resumedAfter reads a participant's connections: whether it was connected to node when it was
+// killed (at, unix ns) and, if so, how and how long after the kill the first connection to
+// another node got a subscription answer ("" when none did).
+func resumedAfter(links []link, node int, at int64) (on bool, how string, after time.Duration) {
+	for i, l := range links {
+		if l.node != node || l.start > at || (l.end != 0 && l.end < at) {
+			continue
+		}
+		for _, r := range links[i+1:] {
+			if r.node != node && r.answered != 0 {
+				return true, r.how, time.Duration(r.answered - at)
+			}
+		}
+		return true, "", 0
+	}
+	return false, "", 0
 }
 
 // participantAddress is participant i's own address behind the trusted proxy.
@@ -78,7 +111,7 @@ func runWorker(ctx context.Context, o *options, stdin io.Reader, stdout io.Write
 		}
 		defer pprof.StopCPUProfile()
 	}
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, DialContext: dialResetting}}
 	ps := make([]*participant, o.clients)
 	var failed atomic.Int64
 	var wg sync.WaitGroup
@@ -86,6 +119,9 @@ func runWorker(ctx context.Context, o *options, stdin io.Reader, stdout io.Write
 	for i := range ps {
 		n := o.offset + i
 		p := newParticipant(o.nodes, n, participantAddress(n))
+		if o.bindPorts > 0 {
+			p.port = o.bindPorts + n // participant numbers are global, so ports never collide across workers
+		}
 		ps[i] = p
 		wg.Add(1)
 		go func() {
@@ -133,12 +169,12 @@ func runWorker(ctx context.Context, o *options, stdin io.Reader, stdout io.Write
 		case "dots":
 			err = enc.Encode(spendDots(ctx, ps, c.Targets, c.Dots))
 		case "report":
-			if err := enc.Encode(report(ps, c.Sent)); err != nil {
+			if err := enc.Encode(report(ps, c)); err != nil {
 				return err
 			}
 		case "quit":
 			for _, p := range ps {
-				p.closed.Store(true)
+				p.close() // with a reset: no TIME_WAIT sockets left for the next run
 			}
 			return nil
 		}
@@ -178,14 +214,34 @@ func voteAll(ctx context.Context, ps []*participant, c command) voteAnswer {
 	return ans
 }
 
-func report(ps []*participant, sent map[int64]int64) reportAnswer {
+func report(ps []*participant, c command) reportAnswer {
 	ans := reportAnswer{Buckets: map[int]int{}}
+	if c.KillAt != 0 {
+		ans.Kill = &killAnswer{Buckets: map[int]int{}}
+	}
 	for _, p := range ps {
+		ans.Fallbacks += p.portFallbacks.Load()
 		if p.token == "" {
 			continue
 		}
 		p.mu.Lock()
-		for v, at := range sent {
+		if k := ans.Kill; k != nil {
+			if on, how, after := resumedAfter(p.links, c.KillNode, c.KillAt); on {
+				k.On++
+				switch how {
+				case "replayed":
+					k.Replayed++
+				case "snapshot":
+					k.Snapshot++
+				case "resync":
+					k.Resync++
+				}
+				if how != "" {
+					k.Buckets[int(after.Milliseconds())]++
+				}
+			}
+		}
+		for v, at := range c.Sent {
 			got, ok := p.received[v]
 			if !ok {
 				ans.Missing++

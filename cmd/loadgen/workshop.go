@@ -240,11 +240,7 @@ func coordinateWorkshop(ctx context.Context, o *options, stdout, stderr io.Write
 		res.CountedTotal += r.Dots
 	}
 	res.TallyExact = maps.Equal(res.Expected, res.Counted) && res.OverBudget == 0 && res.DotErrors == 0
-	if o.jsonOut {
-		err = json.NewEncoder(stdout).Encode(res)
-	} else {
-		printWorkshopResult(stdout, res)
-	}
+	err = writeResult(o, stdout, res, func(w io.Writer) { printWorkshopResult(w, res) })
 	if err == nil && !res.TallyExact {
 		err = errors.New("the stored dot tally does not count exactly the acknowledged dots")
 	}
