@@ -531,3 +531,49 @@ func TestPrincipalsShareOneBudgetAcrossConnections(t *testing.T) {
 	other.send(map[string]any{"type": "ping", "ref": 1})
 	other.expect("pong")
 }
+
+// A fan-out writes to idle sockets without waiting; what a socket does not take at once (a
+// frame bigger than its buffer, cut in the middle) is finished by the connection's writer,
+// and the frames after it follow in order, on every connection.
+func TestFramesBiggerThanTheSocketBufferArriveWholeAndInOrder(t *testing.T) {
+	e := newEnv(t, realtime.Options{})
+	clients := []*wsClient{e.dial(), e.dial(), e.dial()}
+	for _, c := range clients {
+		c.subscribe("forum:huge", nil)
+	}
+	big := strings.Repeat("z", 3<<20) // beyond a loopback socket's buffer
+	var want []int
+	for i := range 6 {
+		if i%2 == 0 {
+			publish(t, e.hub, "forum:huge", big)
+			want = append(want, len(big)+2)
+		} else {
+			publish(t, e.hub, "forum:huge", i)
+			want = append(want, 1)
+		}
+	}
+	for _, c := range clients {
+		for i, n := range want {
+			m := c.expectEvent("forum:huge", uint64(i+1))
+			if len(m.Data) != n {
+				t.Fatalf("event %d arrived with %d bytes, want %d", i+1, len(m.Data), n)
+			}
+		}
+	}
+}
+
+// A connection the writer last wrote to longer than WriteTimeout ago still gets events written
+// straight away: the deadline of that write does not outlive it.
+func TestIdleConnectionGetsEventsAfterTheWriteTimeout(t *testing.T) {
+	e := newEnv(t, realtime.Options{WriteTimeout: 100 * time.Millisecond})
+	c := e.dial()
+	c.subscribe("forum:quiet", nil) // the snapshot goes through the writer
+	time.Sleep(300 * time.Millisecond)
+	for i := 1; i <= 3; i++ {
+		publish(t, e.hub, "forum:quiet", i)
+		c.expectEvent("forum:quiet", uint64(i))
+	}
+	if s := e.hub.Stats(); s.Connections != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
