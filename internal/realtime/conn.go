@@ -8,7 +8,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -27,11 +26,8 @@ type client struct {
 
 	pingSlot int // which share of the hub's pings (pingLoop) is this connection's
 
-	sc         syscall.RawConn // raw's, for writes that do not wait (flushInline); nil without one
 	qmu        sync.Mutex
 	queue      [][]byte      // complete frames waiting for the writer, at most QueueSize
-	spare      [][]byte      // an empty array for the next queue
-	writing    bool          // the writer or an inline flush is writing to the socket
 	wake       chan struct{} // holds a token while the queue is not empty
 	done       chan struct{} // closed by the first drop
 	writerDone chan struct{}
@@ -67,9 +63,6 @@ func (h *Hub) Serve(ws *websocket.Conn, p *insieme.Principal) {
 		writerDone: make(chan struct{}),
 		rooms:      map[string]*sub{},
 		lim:        newLimiter(h.opts.RatePerSecond, time.Now()),
-	}
-	if r, ok := c.raw.(syscall.Conn); ok {
-		c.sc, _ = r.SyscallConn()
 	}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
 	c.p.Store(p)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"hash/maphash"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -134,7 +133,6 @@ func (h *Hub) deliver(ev Event) {
 		return
 	}
 	var stale []*sub
-	idle := make([]*client, 0, len(r.subs))
 	for _, s := range r.subs {
 		switch {
 		case !s.live:
@@ -154,47 +152,13 @@ func (h *Hub) deliver(ev Event) {
 			stale = append(stale, s)
 		default:
 			s.last = ev.Seq
-			if _, wasIdle := s.c.push(frame); wasIdle {
-				idle = append(idle, s.c)
-			}
+			s.c.enqueue(frame)
 		}
 	}
 	sh.mu.Unlock()
 	if len(stale) > 0 {
 		go h.resync(r, stale)
 	}
-	flushAll(idle)
-}
-
-// flushAll writes the frame just queued to connections that were idle, from this goroutine
-// and (for a big room) as many more as the node has cores, each taking a share. Deliveries of
-// one room stay in order: the broker delivers a room's events one at a time, and each
-// connection's frames leave its queue in order whoever writes them.
-func flushAll(cs []*client) {
-	const share = 1024 // connections below which one goroutine writes them all
-	parts := min(runtime.GOMAXPROCS(0), (len(cs)+share-1)/share)
-	if parts <= 1 {
-		for _, c := range cs {
-			c.flushInline()
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	per := (len(cs) + parts - 1) / parts
-	for i := per; i < len(cs); i += per {
-		part := cs[i:min(i+per, len(cs))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, c := range part {
-				c.flushInline()
-			}
-		}()
-	}
-	for _, c := range cs[:per] {
-		c.flushInline()
-	}
-	wg.Wait()
 }
 
 // buffer keeps an event for a client that is being answered; one that piles up more than a
