@@ -24,7 +24,7 @@
 #   BENCH_OUT        where results go (default: a new temporary directory, printed at the end)
 #   BENCH_CLIENTS    every scenario's clients at once; BENCH_DURATION every scenario's length
 #   DURATION (20s), WORKERS (4) load generator processes
-#   NODE_GOMEMLIMIT  the nodes' GOMEMLIMIT (300MiB)
+#   NODE_GOMEMLIMIT  scenario (a)'s node's GOMEMLIMIT (300MiB); the others run without one
 #   REDIS_URL        for the two-node scenarios; default: the Redis answering on
 #                    REDIS_LOCAL_PORT (6379), database 12, else a redis-server started on
 #                    REDIS_SPARE_PORT (18179)
@@ -40,6 +40,7 @@ DURATION=${BENCH_DURATION:-${DURATION:-20s}}
 WORKERS=${WORKERS:-4}
 RATE=${RATE:-5}
 NODE_GOMEMLIMIT=${NODE_GOMEMLIMIT:-300MiB}
+NODE_LIMIT= # the GOMEMLIMIT of the nodes started now
 read -r -a NODE_PORTS <<<"${NODE_PORTS:-18181 18182}"
 read -r -a METRICS_PORTS <<<"${METRICS_PORTS:-19191 19192}"
 DEVDB_PORT=${DEVDB_PORT:-18189}
@@ -117,7 +118,7 @@ start_node() {
   shift 2
   free_port "${NODE_PORTS[i]}" || die "port ${NODE_PORTS[i]} is taken (set NODE_PORTS)"
   free_port "${METRICS_PORTS[i]}" || die "port ${METRICS_PORTS[i]} is taken (set METRICS_PORTS)"
-  env -u MONGODB_URI -u REDIS_URL "$@" GOMEMLIMIT="$NODE_GOMEMLIMIT" \
+  env -u MONGODB_URI -u REDIS_URL -u GOMEMLIMIT "$@" ${NODE_LIMIT:+GOMEMLIMIT="$NODE_LIMIT"} \
     INSIEME_ADDR="127.0.0.1:${NODE_PORTS[i]}" INSIEME_METRICS_ADDR="127.0.0.1:${METRICS_PORTS[i]}" \
     INSIEME_TRUSTED_PROXIES=127.0.0.1 INSIEME_LOG_LEVEL=warn \
     "$BIN/insieme" serve >"$log" 2>&1 &
@@ -221,7 +222,7 @@ fi
 say "building insieme and loadgen into $BIN"
 "$GO" build -o "$BIN/insieme" ./cmd/insieme
 "$GO" build -o "$BIN/loadgen" ./cmd/loadgen
-say "nodes run with GOMEMLIMIT=$NODE_GOMEMLIMIT (NODE_GOMEMLIMIT); open-file limit $FILES; results in $BENCH_OUT"
+say "scenario (a)'s node runs with GOMEMLIMIT=$NODE_GOMEMLIMIT (NODE_GOMEMLIMIT), the others without; open-file limit $FILES; results in $BENCH_OUT"
 
 # median FIELD FILES...: the median of a numeric field (a jq path) over result files.
 median() {
@@ -233,6 +234,9 @@ median() {
 for s in $SCENARIOS; do
   case $s in
   a)
+    # The memory goal (350 MB at 10,000 clients) is met with the runtime's soft memory limit;
+    # the other scenarios run without one (19,000 clients need more than 300 MiB).
+    NODE_LIMIT=$NODE_GOMEMLIMIT
     for run in $(seq 1 "$A_RUNS"); do
       one_node "a-$run" "$A_CLIENTS clients, one node, $RATE broadcasts/s for $DURATION, ballots (run $run of $A_RUNS)" \
         -clients "$A_CLIENTS" -rate "$RATE" -duration "$DURATION"
@@ -245,6 +249,7 @@ for s in $SCENARIOS; do
     elif ((${#files[@]} > 1)); then
       say "(a) jq not found: the medians are left to $BENCH_OUT/a-*.json"
     fi
+    NODE_LIMIT=
     ;;
   b) one_node b "$B_CLIENTS clients (open-file limit $FILES), one node, $RATE broadcasts/s for $DURATION, ballots" \
     -clients "$B_CLIENTS" -rate "$RATE" -duration "$DURATION" ;;
