@@ -62,9 +62,8 @@ type options struct {
 	jsonOut  bool
 	out      string
 
-	epoll       bool // participants receive on epoll loops (Linux; epoll_linux.go)
-	bindPorts   int  // first local port of the participants' websockets (0: ephemeral ports)
-	concurrency int  // host actions in flight at most
+	bindPorts   int // first local port of the participants' websockets (0: ephemeral ports)
+	concurrency int // host actions in flight at most
 	killPID     int
 	killAfter   time.Duration
 
@@ -99,7 +98,6 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as JSON")
 	fs.StringVar(&o.out, "out", "", "also write the result as JSON to this file")
 	fs.IntVar(&o.bindPorts, "bind-ports", -1, fmt.Sprintf("bind participant n's websocket to 127.0.0.1:(this+n); 0: ephemeral ports; default %d when -clients > %d, else 0", autoPortBase, autoBindAbove))
-	fs.BoolVar(&o.epoll, "epoll", epollSupported, "receive the participants' messages on a few epoll loops instead of a goroutine each (Linux only; elsewhere always off)")
 	fs.IntVar(&o.concurrency, "concurrency", 1, "host actions in flight at most: they are fired on the -rate ticker without waiting for the answers")
 	fs.IntVar(&o.killPID, "kill-pid", 0, "a node's process id: with two or more -nodes, SIGKILL it -kill-after into the broadcasts (the ballot burst starts 1 s before)")
 	fs.DurationVar(&o.killAfter, "kill-after", 5*time.Second, "when, after the broadcasts start, -kill-pid is killed")
@@ -113,7 +111,6 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	o.epoll = o.epoll && epollSupported
 	for _, n := range strings.Split(*nodes, ",") {
 		if n = strings.TrimRight(strings.TrimSpace(n), "/"); n != "" {
 			o.nodes = append(o.nodes, n)
@@ -219,7 +216,7 @@ func startWorker(ctx context.Context, o *options, offset, n int, session, code s
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, self, "-worker", "-nodes", strings.Join(o.nodes, ","), "-clients", fmt.Sprint(n),
-		"-offset", fmt.Sprint(offset), "-session", session, "-code", code, "-bind-ports", fmt.Sprint(o.bindPorts), "-epoll="+fmt.Sprint(o.epoll))
+		"-offset", fmt.Sprint(offset), "-session", session, "-code", code, "-bind-ports", fmt.Sprint(o.bindPorts))
 	cmd.Stderr = stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

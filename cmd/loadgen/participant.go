@@ -32,10 +32,9 @@ type participant struct {
 	room    string
 	id      string // the guest's participant id
 	card    string // workshops: the card it wrote
-	epoll   bool   // receive on the epoll loops (epoll_linux.go) instead of a goroutine of its own
 
 	mu       sync.Mutex
-	conn     wsConn
+	conn     *websocket.Conn
 	epoch    string
 	seq      uint64
 	received map[int64]time.Time // session version → when its session.state arrived
@@ -163,13 +162,16 @@ func (p *participant) connect(ctx context.Context) bool {
 	p.mu.Lock()
 	node := p.node
 	p.mu.Unlock()
-	conn, err := p.open(ctx, p.nodes[node])
+	base := p.nodes[node]
+	header := http.Header{"X-Forwarded-For": {p.addr}}
+	d := websocket.Dialer{HandshakeTimeout: 20 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 1024, NetDialContext: p.dial}
+	conn, _, err := d.DialContext(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", header)
 	if err != nil {
 		return false
 	}
-	stop := context.AfterFunc(ctx, conn.close)
+	stop := context.AfterFunc(ctx, func() { resetClose(conn) })
 	defer stop()
-	defer conn.close()
+	defer resetClose(conn)
 	p.mu.Lock()
 	p.conn = conn
 	since := map[string]any{"epoch": p.epoch, "seq": p.seq}
@@ -197,61 +199,15 @@ func (p *participant) connect(ctx context.Context) bool {
 	if err := p.send(sub); err != nil {
 		return false
 	}
-	conn.serve(p.handle)
-	p.failPending("connection lost")
-	return answered()
-}
-
-// wsConn is a participant's websocket: the library's (libConn) or one served by an epoll loop
-// (epollConn, Linux).
-type wsConn interface {
-	// writeText sends a text message; any goroutine may, one write at a time.
-	writeText(b []byte) error
-	// serve hands each message to handle, in order, until the connection ends. handle must
-	// not keep the slice: the epoll path reuses it.
-	serve(handle func([]byte))
-	// close ends the connection with a reset; any goroutine may, any number of times.
-	close()
-}
-
-// open dials base's websocket. The epoll path speaks plain ws:// only.
-func (p *participant) open(ctx context.Context, base string) (wsConn, error) {
-	if p.epoll && strings.HasPrefix(base, "http://") {
-		return p.dialEpoll(ctx, base)
-	}
-	header := http.Header{"X-Forwarded-For": {p.addr}}
-	d := websocket.Dialer{HandshakeTimeout: 20 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 1024, NetDialContext: p.dial}
-	ws, _, err := d.DialContext(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", header)
-	if err != nil {
-		return nil, err
-	}
-	return &libConn{ws: ws}, nil
-}
-
-// libConn is the websocket library's connection, read by the participant's goroutine.
-type libConn struct {
-	ws *websocket.Conn
-	mu sync.Mutex // the library allows one writer at a time
-}
-
-func (c *libConn) writeText(b []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return c.ws.WriteMessage(websocket.TextMessage, b)
-}
-
-func (c *libConn) serve(handle func([]byte)) {
 	for {
-		_, data, err := c.ws.ReadMessage()
+		_, data, err := conn.ReadMessage()
 		if err != nil {
-			return
+			p.failPending("connection lost")
+			return answered()
 		}
-		handle(data)
+		p.handle(data)
 	}
 }
-
-func (c *libConn) close() { resetClose(c.ws) }
 
 // dial opens the websocket's TCP connection, from the participant's own local port when it
 // has one: above ~15,000 connections from one address the kernel's search for a free
@@ -310,21 +266,19 @@ func (p *participant) close() {
 	conn := p.conn
 	p.mu.Unlock()
 	if conn != nil {
-		conn.close()
+		resetClose(conn)
 	}
 }
 
 func (p *participant) send(v any) error {
 	b, _ := json.Marshal(v)
-	// The write happens outside p.mu, serialised by the connection: on the epoll path handle
-	// runs on a loop that serves many participants, and must not wait behind a slow write.
 	p.mu.Lock()
-	conn := p.conn
-	p.mu.Unlock()
-	if conn == nil {
+	defer p.mu.Unlock()
+	if p.conn == nil {
 		return errors.New("not connected")
 	}
-	return conn.writeText(b)
+	_ = p.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return p.conn.WriteMessage(websocket.TextMessage, b)
 }
 
 func (p *participant) handle(data []byte) {

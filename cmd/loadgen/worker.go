@@ -119,7 +119,6 @@ func runWorker(ctx context.Context, o *options, stdin io.Reader, stdout io.Write
 	for i := range ps {
 		n := o.offset + i
 		p := newParticipant(o.nodes, n, participantAddress(n))
-		p.epoll = o.epoll
 		if o.bindPorts > 0 {
 			p.port = o.bindPorts + n // participant numbers are global, so ports never collide across workers
 		}
