@@ -7,12 +7,12 @@
 #   BENCH_CLIENTS=200 BENCH_DURATION=5s KILL_AFTER=2s A_RUNS=1 WORKERS=2 scripts/bench-live.sh
 #                       a smoke run of every scenario
 #
-# Scenarios (BENCH_SCENARIOS picks some, default "a b c d e f g"):
+# Scenarios (BENCH_SCENARIOS picks some, default "a b c d e f g h"):
 #   a  one node, A_CLIENTS (10000) clients, RATE (5) broadcasts/s, ballots; A_RUNS (3) runs and
 #      their medians (with jq)
 #   b  one node, as many clients as the open-file limit allows (B_CLIENTS, default ulimit -n
 #      minus 500, at most 22767: ports 10000-32767), ballots
-#   c  saturation: one node, C_CLIENTS (4000) clients, the host firing C_RATE (35) actions/s with
+#   c  saturation: one node, C_CLIENTS (10000) clients, the host firing C_RATE (35) actions/s with
 #      up to C_CONCURRENCY (8) in flight for C_DURATION (10s; keep it within 15 s, the host may
 #      make 600 actions a minute), no ballots: offered against delivered deliveries/s
 #   d  two nodes (Redis and a shared `insieme devdb`), D_CLIENTS (10000), ballots
@@ -20,6 +20,7 @@
 #   f  two nodes, F_CLIENTS (10000), the first node (the host's) killed KILL_AFTER (5s) into
 #      the broadcasts with the ballot burst under way: how its participants resumed on the other
 #   g  a workshop, G_CLIENTS (300) clients moving cards, then a dot-vote
+#   h  a burst of ballots: one node without a memory limit, H_CLIENTS (10000) clients voting once
 # Other settings (environment):
 #   BENCH_OUT        where results go (default: a new temporary directory, printed at the end)
 #   BENCH_CLIENTS    every scenario's clients at once; BENCH_DURATION every scenario's length
@@ -35,7 +36,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
-SCENARIOS=${BENCH_SCENARIOS:-a b c d e f g}
+SCENARIOS=${BENCH_SCENARIOS:-a b c d e f g h}
 DURATION=${BENCH_DURATION:-${DURATION:-20s}}
 WORKERS=${WORKERS:-4}
 RATE=${RATE:-5}
@@ -61,7 +62,8 @@ B_DEFAULT=$((FILES - 500))
 A_CLIENTS=${BENCH_CLIENTS:-${A_CLIENTS:-10000}}
 A_RUNS=${A_RUNS:-3}
 B_CLIENTS=${BENCH_CLIENTS:-${B_CLIENTS:-$B_DEFAULT}}
-C_CLIENTS=${BENCH_CLIENTS:-${C_CLIENTS:-4000}}
+C_CLIENTS=${BENCH_CLIENTS:-${C_CLIENTS:-10000}}
+H_CLIENTS=${BENCH_CLIENTS:-${H_CLIENTS:-10000}}
 C_RATE=${C_RATE:-35}
 C_CONCURRENCY=${C_CONCURRENCY:-8}
 C_DURATION=${BENCH_DURATION:-${C_DURATION:-10s}}
@@ -137,6 +139,13 @@ stop_processes() {
   PIDS=("${kept[@]}")
 }
 
+# forget PID...: no longer ours to stop (it has ended and been reaped).
+forget() {
+  local kept=() p
+  for p in "${PIDS[@]}"; do [[ " $* " == *" $p "* ]] || kept+=("$p"); done
+  PIDS=("${kept[@]}")
+}
+
 admin() { # admin [VAR=value...]: the host's account in the store the settings name
   local out
   out=$(echo "$PASSWORD" | env -u MONGODB_URI "$@" "$BIN/insieme" admin create --email "$EMAIL" --password-stdin 2>&1) ||
@@ -157,7 +166,7 @@ loadgen() {
   pid=$!
   PIDS+=("$pid")
   wait "$pid" || rc=$?
-  stop_processes "$pid"
+  forget "$pid" # reaped: its number may be another process's by now
   cat "$BENCH_OUT/$name.txt"
   if ((rc != 0)); then
     say "($name) FAILED: see $BENCH_OUT/$name.log"
@@ -263,7 +272,9 @@ for s in $SCENARIOS; do
     -clients "$F_CLIENTS" -rate "$RATE" -duration "$DURATION" -kill-pid '{KILL_PID}' -kill-after "$KILL_AFTER" ;;
   g) one_node g "a workshop: $G_CLIENTS clients moving cards for $DURATION, then a dot-vote" \
     -workshop -clients "$G_CLIENTS" -duration "$DURATION" ;;
-  *) die "unknown scenario $s (BENCH_SCENARIOS takes a to g)" ;;
+  h) one_node h "a burst of $H_CLIENTS ballots: $H_CLIENTS clients, one node (no memory limit), each votes once" \
+    -clients "$H_CLIENTS" -rate "$RATE" -duration 2s -changes 0 ;;
+  *) die "unknown scenario $s (BENCH_SCENARIOS takes a to h)" ;;
   esac
 done
 

@@ -70,7 +70,9 @@ type killAnswer struct {
 	Replayed int         `json:"replayed"` // resumed on another node with the missed events replayed
 	Snapshot int         `json:"snapshot"` // resumed on another node with a fresh snapshot
 	Resync   int         `json:"resync"`   // resumed on another node, then resynchronised
-	Buckets  map[int]int `json:"buckets"`  // ms from the kill to resuming → participants
+	Buckets  map[int]int `json:"buckets"`  // ms from the kill to resuming with the missed events replayed → participants
+	Missing  int         `json:"missing"`  // broadcast events these participants never got
+	Gaps     int         `json:"gaps"`     // events these participants got out of sequence
 }
 
 // resumedAfter reads a participant's connections: whether it was connected to node when it was
@@ -225,9 +227,12 @@ func report(ps []*participant, c command) reportAnswer {
 			continue
 		}
 		p.mu.Lock()
+		wasOn := false
 		if k := ans.Kill; k != nil {
 			if on, how, after := resumedAfter(p.links, c.KillNode, c.KillAt); on {
+				wasOn = true
 				k.On++
+				k.Gaps += p.gaps
 				switch how {
 				case "replayed":
 					k.Replayed++
@@ -236,7 +241,7 @@ func report(ps []*participant, c command) reportAnswer {
 				case "resync":
 					k.Resync++
 				}
-				if how != "" {
+				if how == "replayed" { // the goal: resumed with no missed event
 					k.Buckets[int(after.Milliseconds())]++
 				}
 			}
@@ -245,6 +250,9 @@ func report(ps []*participant, c command) reportAnswer {
 			got, ok := p.received[v]
 			if !ok {
 				ans.Missing++
+				if wasOn {
+					ans.Kill.Missing++
+				}
 				continue
 			}
 			ms := int(got.UnixNano()-at) / 1e6

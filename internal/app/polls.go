@@ -592,7 +592,8 @@ func (a *App) scheduleResults(r *pollRoom, st *pollState) {
 	st.timer = time.AfterFunc(wait, func() { a.sendResults(sid, pid) })
 }
 
-// resultsInterval is how often a poll's results may go to a room of this many people.
+// resultsInterval is how often a poll's results may go to a room of this many people (counted
+// across every node, while each node publishes its own: conservative with several nodes).
 func resultsInterval(c PresenceCounts) time.Duration {
 	n := c.Guests + c.Accounts
 	return min(max(resultsEvery, time.Duration(n)*time.Second/resultsDeliveries), resultsEveryMax)

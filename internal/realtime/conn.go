@@ -66,6 +66,7 @@ func (h *Hub) Serve(ws *websocket.Conn, p *insieme.Principal) {
 	}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
 	c.p.Store(p)
+	h.pingOnce.Do(func() { go h.pingLoop() }) // it ends with the hub (Shutdown)
 	go c.writeLoop()
 	defer func() {
 		c.dlMu.Lock()

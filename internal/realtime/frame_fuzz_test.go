@@ -327,7 +327,11 @@ func newFuzzClient(h *Hub) *client {
 }
 
 func drainQueue(c *client) [][]byte {
-	return c.take(nil)
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	out := c.queue
+	c.queue = nil
+	return out
 }
 
 // closeFuzzClient leaves the rooms and unregisters, as Serve does when a connection ends.

@@ -42,7 +42,7 @@ type Hub struct {
 	closing     bool
 
 	slowDropped atomic.Uint64
-	pingOnce    sync.Once // starts pingLoop with the first connection
+	pingOnce    sync.Once // starts pingLoop with the first served connection
 	nextSlot    int       // the ping slot of the next connection, guarded by cmu
 
 	lmu       sync.RWMutex
@@ -225,7 +225,6 @@ func (h *Hub) register(c *client) bool {
 	if h.closing {
 		return false
 	}
-	h.pingOnce.Do(func() { go h.pingLoop() })
 	c.pingSlot = h.nextSlot
 	h.nextSlot = (h.nextSlot + 1) % pingSlots
 	h.clients[c] = struct{}{}

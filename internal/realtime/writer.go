@@ -71,12 +71,24 @@ func (c *client) enqueue(frame []byte) bool {
 	return true
 }
 
-// take removes and returns every queued frame, reusing spare's array for the next ones.
+// take removes and returns the queued frames, up to maxBatch bytes (at least one frame), so
+// that a client that stops reading holds at most that much in flight besides its queue;
+// spare's array holds the next ones when everything was taken.
 func (c *client) take(spare [][]byte) [][]byte {
 	c.qmu.Lock()
-	frames := c.queue
-	c.queue = spare[:0]
-	c.qmu.Unlock()
+	defer c.qmu.Unlock()
+	n, size := 0, 0
+	for n < len(c.queue) && (n == 0 || size+len(c.queue[n]) <= maxBatch) {
+		size += len(c.queue[n])
+		n++
+	}
+	frames := c.queue[:n:n]
+	if n == len(c.queue) {
+		c.queue = spare[:0]
+	} else {
+		c.queue = c.queue[n:] // the rest, still in its array: it is not recycled
+		c.wakeWriter()        // the writer comes back for it
+	}
 	return frames
 }
 
@@ -184,7 +196,9 @@ func (c *client) finish(sendClose bool) {
 	if sendClose && c.closeCode != codeNoFrame {
 		var frames [][]byte
 		if c.closeCode != CloseSlowConsumer {
-			frames = c.take(nil)
+			c.qmu.Lock()
+			frames, c.queue = c.queue, nil
+			c.qmu.Unlock()
 		}
 		_ = c.write(append(frames, closeFrame(c.closeCode, closeReason(c.closeCode))))
 	}

@@ -262,6 +262,12 @@ func TestSecurityHeaders(t *testing.T) {
 	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || r.status != 200 {
 		t.Errorf("index: %d %s", r.status, r.header.Get("Content-Type"))
 	}
+	// Only the websocket upgrade itself goes without them (its request lives as long as the
+	// connection); a plain request to /ws gets its error with every header.
+	if r := e.do("GET", "/ws", "", nil); r.status != 400 || r.header.Get("X-Content-Type-Options") != "nosniff" ||
+		r.header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("plain GET /ws: %d %v", r.status, r.header)
+	}
 }
 
 func TestSuspensionEndsSessions(t *testing.T) {

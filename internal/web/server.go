@@ -11,6 +11,7 @@ import (
 	"time"
 
 	fastws "github.com/fasthttp/websocket"
+	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
@@ -87,7 +88,7 @@ func NewServer(d Deps) (*Server, error) {
 		// An upgraded connection keeps its request's context (response headers included) for
 		// its lifetime, and a 101 has no document for these headers to protect: 2 KB per
 		// connection at 10,000 connections.
-		Next: isWebsocketPath,
+		Next: isWebsocketUpgrade,
 		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
 			"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 		XFrameOptions:             "DENY",
@@ -101,7 +102,10 @@ func NewServer(d Deps) (*Server, error) {
 	return s, nil
 }
 
-func isWebsocketPath(c *fiber.Ctx) bool { return c.Path() == "/ws" }
+// isWebsocketUpgrade: the upgrade to /ws (a plain request there still gets every header).
+func isWebsocketUpgrade(c *fiber.Ctx) bool {
+	return c.Path() == "/ws" && websocket.IsWebSocketUpgrade(c)
+}
 
 func proxyHeader(trusted []string) string {
 	if len(trusted) == 0 {
