@@ -47,7 +47,8 @@ func (h *Hub) pingLoop() {
 // It reports whether the frame was queued. Safe from any goroutine, even under locks.
 //
 // The queue is a slice under a mutex rather than a channel: a channel of QueueSize slots is
-// 6 KB per connection from the start, and the writer takes everything queued in one go.
+// 6 KB per connection from the start, and the writer takes what is queued (up to maxBatch
+// bytes) in one go.
 func (c *client) enqueue(frame []byte) bool {
 	select {
 	case <-c.done:
@@ -120,7 +121,7 @@ func (c *client) drop(code int) {
 const codeNoFrame = -1
 
 // writeLoop is the connection's only writer. It writes raw server frames straight to the
-// socket, everything queued at once (one write(2), or one writev(2) per maxBatch bytes). The
+// socket, what is queued at once (one write(2), or one writev(2) of up to maxBatch bytes). The
 // library's own writer is never used (its pongs and close replies come through here), so
 // nothing else writes to the socket. It waits on one channel: drop and the hub's pings
 // (pingLoop) come through the queue's wake-up too, so that no connection needs a timer.
