@@ -33,7 +33,7 @@ type Options struct {
 	RatePerPrincipal int
 
 	// Added beyond the brief:
-	WriteTimeout  time.Duration // deadline of one coalesced write; 10s
+	WriteTimeout  time.Duration // a write to a client that does not read fails after WriteTimeout/2 to WriteTimeout; 10s
 	CloseGrace    time.Duration // how long a closing connection may try to send its close frame; 2s
 	ActionTimeout time.Duration // deadline of hook and handler calls; 15s
 	MaxRooms      int           // rooms one connection may join; 100
