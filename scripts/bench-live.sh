@@ -132,11 +132,10 @@ start_node() {
 # stop_processes PID...: ends them (a killed one is only reaped) and forgets them, so that the
 # cleanup on exit never signals a process id the system has given to another process since.
 stop_processes() {
-  local pid kept=() p
+  local pid
   for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
   for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do [[ " $* " == *" $p "* ]] || kept+=("$p"); done
-  PIDS=("${kept[@]}")
+  forget "$@"
 }
 
 # forget PID...: no longer ours to stop (it has ended and been reaped).

@@ -21,14 +21,13 @@ type client struct {
 	h   *Hub
 	id  string
 	ws  *websocket.Conn
-	nc  net.Conn // ws.NetConn()
-	raw net.Conn // the TCP connection under it: the writer writes frames straight to it
+	raw net.Conn // the TCP connection under ws: the writer writes frames straight to it
 
 	pingSlot int // which share of the hub's pings (pingLoop) is this connection's
 
 	qmu        sync.Mutex
 	queue      [][]byte      // complete frames waiting for the writer, at most QueueSize
-	wake       chan struct{} // holds a token while the queue is not empty
+	wake       chan struct{} // a token after a frame reaches an empty queue (or drop): the writer looks
 	done       chan struct{} // closed by the first drop
 	writerDone chan struct{}
 	closeOnce  sync.Once
@@ -40,7 +39,7 @@ type client struct {
 	dlMu     sync.Mutex // guards the write deadline against drop
 	deadline time.Time  // the write deadline set last
 	closing  bool
-	finished bool // Serve returned: fasthttp may recycle nc, so nobody touches it any more
+	finished bool // Serve returned: fasthttp may recycle the connection, so nobody touches it any more
 
 	p atomic.Pointer[insieme.Principal]
 
@@ -56,7 +55,6 @@ func (h *Hub) Serve(ws *websocket.Conn, p *insieme.Principal) {
 		h:          h,
 		id:         NewEpoch(),
 		ws:         ws,
-		nc:         ws.NetConn(),
 		raw:        rawConn(ws.NetConn()),
 		wake:       make(chan struct{}, 1),
 		done:       make(chan struct{}),

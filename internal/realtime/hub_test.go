@@ -532,9 +532,8 @@ func TestPrincipalsShareOneBudgetAcrossConnections(t *testing.T) {
 	other.expect("pong")
 }
 
-// A fan-out writes to idle sockets without waiting; what a socket does not take at once (a
-// frame bigger than its buffer, cut in the middle) is finished by the connection's writer,
-// and the frames after it follow in order, on every connection.
+// Frames bigger than a socket's buffer (the writer's write waits for the client to read them)
+// arrive whole, and the small frames queued behind them follow in order, on every connection.
 func TestFramesBiggerThanTheSocketBufferArriveWholeAndInOrder(t *testing.T) {
 	e := newEnv(t, realtime.Options{})
 	clients := []*wsClient{e.dial(), e.dial(), e.dial()}
@@ -562,8 +561,9 @@ func TestFramesBiggerThanTheSocketBufferArriveWholeAndInOrder(t *testing.T) {
 	}
 }
 
-// A connection the writer last wrote to longer than WriteTimeout ago still gets events written
-// straight away: the deadline of that write does not outlive it.
+// A connection the writer last wrote to longer than WriteTimeout ago still gets its events:
+// the writer moves a deadline that has passed before writing (it is moved only when half
+// spent, never left behind).
 func TestIdleConnectionGetsEventsAfterTheWriteTimeout(t *testing.T) {
 	e := newEnv(t, realtime.Options{WriteTimeout: 100 * time.Millisecond})
 	c := e.dial()
