@@ -61,7 +61,8 @@ type Broker struct {
 	node   string               // this node's id, to ignore its own reset messages
 	local  *realtime.MemHistory // rooms' history while Redis is down
 
-	up atomic.Bool
+	up       atomic.Bool
+	received atomic.Uint64 // messages the receive loop has read: a late ping with these growing is a busy node
 
 	subMu     sync.Mutex          // orders room subscriptions with recovery
 	unsubLate map[string]struct{} // rooms left while down, unsubscribed on recovery; guarded by subMu

@@ -213,6 +213,53 @@ func TestPubSubLossRenewsEpoch(t *testing.T) {
 	}
 }
 
+// A node too busy to keep up with a room (its deliveries take longer than the health check's
+// timeout) is not in an outage: it stays up, in the same epoch, and delivers every event in
+// order, with no reset (which would send every client a snapshot on a node short of time).
+func TestABusyNodeStaysUp(t *testing.T) {
+	o := sharedOptions(t)
+	opts := redis.BrokerOptions{Prefix: prefix(t), HealthInterval: 20 * time.Millisecond,
+		Timeout: 100 * time.Millisecond, Logger: testLogger(t)}
+	busy := redis.NewBroker(newClient(t, o), opts)
+	events := make(chan realtime.Event, 100)
+	resets := make(chan string, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	slow := func(ev realtime.Event) {
+		time.Sleep(25 * time.Millisecond) // a fan-out to thousands on a saturated node
+		events <- ev
+	}
+	if err := busy.Start(ctx, slow, func(r string) { resets <- r }); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = busy.Close() })
+	if err := busy.Subscribe(ctx, "session:busy"); err != nil {
+		t.Fatal(err)
+	}
+	publisher := startNode(t, o, redis.BrokerOptions{Prefix: opts.Prefix})
+	const n = 60 // 1.5 s of deliveries: the health checks' pings wait behind them
+	for i := range n {
+		publisher.publish(t, "session:busy", data(i))
+	}
+	var epoch string
+	for seq := uint64(1); seq <= n; seq++ {
+		select {
+		case ev := <-events:
+			if ev.Seq != seq || (epoch != "" && ev.Epoch != epoch) || string(ev.Data) != data(int(seq-1)) {
+				t.Fatalf("got #%d epoch %s %s, want #%d epoch %s", ev.Seq, ev.Epoch, ev.Data, seq, epoch)
+			}
+			epoch = ev.Epoch
+		case r := <-resets:
+			t.Fatalf("room %s reset after %d events: the busy node went down", r, seq-1)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("event #%d not delivered (state %s)", seq, busy.State())
+		}
+		if busy.State() != "up" {
+			t.Fatalf("down after %d events", seq)
+		}
+	}
+}
+
 func TestPing(t *testing.T) {
 	o := sharedOptions(t)
 	if err := redis.Ping(context.Background(), newClient(t, o)); err != nil {
