@@ -21,7 +21,8 @@ type result struct {
 	Ready       int     `json:"ready"`
 	Nodes       int     `json:"nodes"`
 	Workers     int     `json:"workers"`
-	Broadcasts  int     `json:"broadcasts"` // host actions that published a new version
+	Source      string  `json:"source"`     // of the broadcasts: "host actions" or (-publish-redis) "events published through Redis"
+	Broadcasts  int     `json:"broadcasts"` // host actions that published a new version, or events published
 	Rate        float64 `json:"rate"`
 	Concurrency int     `json:"concurrency"`
 	Fired       int     `json:"actionsFired"`
@@ -124,7 +125,20 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 	if err := h.call(ctx, "GET", "/api/v1/sessions/"+session, nil, &state); err != nil {
 		return err
 	}
+	var src interface {
+		run(ctx context.Context, rate float64, k int, d time.Duration, stderr io.Writer) time.Duration
+		figures() (sent map[int64]int64, actions map[int]int, fired, errors int)
+	}
 	b := newBroadcaster(h, session, &state)
+	src, res.Source = b, "host actions"
+	if o.publish != "" {
+		t, err := newTickPublisher(ctx, o.publish, session)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		src, res.Source = t, "events published through Redis"
+	}
 	var killedAt time.Time
 	var killErr error
 	killed := make(chan struct{})
@@ -147,7 +161,7 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 			}()
 		}
 	}
-	elapsed := b.run(ctx, o.rate, o.concurrency, o.duration, stderr)
+	elapsed := src.run(ctx, o.rate, o.concurrency, o.duration, stderr)
 	var report command
 	if o.killPID != 0 {
 		select {
@@ -175,13 +189,14 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 		}
 	}
 	time.Sleep(2 * time.Second) // the last deliveries
-	res.Broadcasts, res.Fired, res.ActionErrs = len(b.sent), b.fired, b.errors
+	sent, actions, fired, errs := src.figures()
+	res.Broadcasts, res.Fired, res.ActionErrs = len(sent), fired, errs
 	if b.stale > 0 {
 		fmt.Fprintf(stderr, "%d host actions answered with a version seen before\n", b.stale)
 	}
 
 	buckets, resumed := map[int]int{}, map[int]int{}
-	report.Cmd, report.Sent = "report", b.sent
+	report.Cmd, report.Sent = "report", sent
 	if err := each(func(w *workerProc) error {
 		var a reportAnswer
 		if err := w.ask(report, &a); err != nil {
@@ -214,7 +229,7 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 	}
 	res.P50ms, res.P90ms, res.P99ms, res.MaxMs = percentiles(buckets)
 	res.MinMs = minKey(buckets)
-	res.ActionP50ms, _, res.ActionP99ms, _ = percentiles(b.actions)
+	res.ActionP50ms, _, res.ActionP99ms, _ = percentiles(actions)
 	// Deliveries arrive until the last broadcast's slowest one, after the host's last send.
 	res.PerSecond = float64(res.Deliveries) / (elapsed + time.Duration(res.MaxMs)*time.Millisecond).Seconds()
 	res.Offered = float64(res.Broadcasts*res.Ready) / elapsed.Seconds()
@@ -442,9 +457,9 @@ func minKey(b map[int]int) int {
 
 func printResult(w io.Writer, r *result) {
 	fmt.Fprintf(w, "clients %d (ready %d) on %d node(s), %d workers, %d CPUs\n", r.Clients, r.Ready, r.Nodes, r.Workers, r.CPUs)
-	fmt.Fprintf(w, "broadcasts %d at %.1f/s (fired %d, %d in flight at most, errors %d): deliveries %d, offered %.0f/s, delivered %.0f/s; missing %d, out of sequence %d, reconnects %d\n",
-		r.Broadcasts, r.Rate, r.Fired, r.Concurrency, r.ActionErrs, r.Deliveries, r.Offered, r.PerSecond, r.Missing, r.Gaps, r.Reconnects)
-	fmt.Fprintf(w, "latency host action → delivery: p50 %d ms, p90 %d ms, p99 %d ms, max %d ms, min %d ms; the host's action answered in p50 %d ms, p99 %d ms\n",
+	fmt.Fprintf(w, "broadcasts (%s) %d at %.1f/s (fired %d, %d in flight at most, errors %d): deliveries %d, offered %.0f/s, delivered %.0f/s; missing %d, out of sequence %d, reconnects %d\n",
+		r.Source, r.Broadcasts, r.Rate, r.Fired, r.Concurrency, r.ActionErrs, r.Deliveries, r.Offered, r.PerSecond, r.Missing, r.Gaps, r.Reconnects)
+	fmt.Fprintf(w, "latency from the broadcast's sending to its delivery: p50 %d ms, p90 %d ms, p99 %d ms, max %d ms, min %d ms; each sending answered in p50 %d ms, p99 %d ms\n",
 		r.P50ms, r.P90ms, r.P99ms, r.MaxMs, r.MinMs, r.ActionP50ms, r.ActionP99ms)
 	fmt.Fprintf(w, "node memory (RSS, MB): %v\n", r.MemoryMB)
 	if r.PortBase > 0 {

@@ -204,6 +204,33 @@ func (b *broadcaster) done(item string, sent time.Time, after *sessionState, err
 // run fires an action at every tick of rate a second for d, at most k in flight, and waits
 // for the last answers. It returns how long that took.
 func (b *broadcaster) run(ctx context.Context, rate float64, k int, d time.Duration, stderr io.Writer) time.Duration {
+	return pace(ctx, rate, k, d, func() {
+		b.mu.Lock()
+		item := b.pick() // marked busy until done: pick must not choose it meanwhile
+		b.fired++
+		b.mu.Unlock()
+		sent := time.Now()
+		var after sessionState
+		err := b.h.action(ctx, b.session, map[string]any{"type": "session.control", "action": "item", "item": item}, &after)
+		b.mu.Lock()
+		b.done(item, sent, &after, err)
+		if err != nil && b.errors <= 5 {
+			fmt.Fprintln(stderr, "broadcast:", err)
+		}
+		b.mu.Unlock()
+	})
+}
+
+// figures are what the coordinator reports of the broadcasts.
+func (b *broadcaster) figures() (sent map[int64]int64, actions map[int]int, fired, errors int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sent, b.actions, b.fired, b.errors
+}
+
+// pace calls fire on its own goroutine at every tick of rate a second for d, with at most k
+// calls running (a tick waits while k are), and waits for the last. It returns how long that took.
+func pace(ctx context.Context, rate float64, k int, d time.Duration, fire func()) time.Duration {
 	slots := make(chan struct{}, k)
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
@@ -211,23 +238,11 @@ func (b *broadcaster) run(ctx context.Context, rate float64, k int, d time.Durat
 	start := time.Now()
 	for end := start.Add(d); time.Now().Before(end) && ctx.Err() == nil; {
 		slots <- struct{}{} // waits while k are in flight
-		b.mu.Lock()
-		item := b.pick()
-		b.fired++
-		b.mu.Unlock()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sent := time.Now()
-			var after sessionState
-			err := b.h.action(ctx, b.session, map[string]any{"type": "session.control", "action": "item", "item": item}, &after)
-			b.mu.Lock()
-			b.done(item, sent, &after, err)
-			if err != nil && b.errors <= 5 {
-				fmt.Fprintln(stderr, "broadcast:", err)
-			}
-			b.mu.Unlock()
-			<-slots // only now: pick must see this item free
+			fire()
+			<-slots
 		}()
 		select {
 		case <-tick.C:

@@ -65,6 +65,7 @@ type options struct {
 	bindPorts   int // first local port of the participants' websockets (0: ephemeral ports)
 	concurrency int // host actions in flight at most
 	killPID     int
+	publish     string // -publish-redis: a Redis URL to publish the broadcasts through instead of the host
 	killAfter   time.Duration
 
 	// workshops
@@ -99,6 +100,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.out, "out", "", "also write the result as JSON to this file")
 	fs.IntVar(&o.bindPorts, "bind-ports", -1, fmt.Sprintf("bind participant n's websocket to 127.0.0.1:(this+n); 0: ephemeral ports; default %d when -clients > %d, else 0", autoPortBase, autoBindAbove))
 	fs.IntVar(&o.concurrency, "concurrency", 1, "host actions in flight at most: they are fired on the -rate ticker without waiting for the answers")
+	fs.StringVar(&o.publish, "publish-redis", "", "saturation: publish the broadcasts (small events, -rate a second, -concurrency in flight) into the session's room through this Redis, the nodes' REDIS_URL, instead of host actions")
 	fs.IntVar(&o.killPID, "kill-pid", 0, "a node's process id: with two or more -nodes, SIGKILL it -kill-after into the broadcasts (the ballot burst starts 1 s before)")
 	fs.DurationVar(&o.killAfter, "kill-after", 5*time.Second, "when, after the broadcasts start, -kill-pid is killed")
 	fs.BoolVar(&o.workshop, "workshop", false, "run a co-design workshop instead of a live session: card moves at -edit-rate for -duration, then a dot-vote")

@@ -37,7 +37,7 @@ type participant struct {
 	conn     *websocket.Conn
 	epoch    string
 	seq      uint64
-	received map[int64]time.Time // session version → when its session.state arrived
+	received map[int64]time.Time // session version (or -publish-redis event number) → when it arrived
 	edits    map[uint64]int64    // workshops: hash of a board edit's id → when it arrived (unix ns)
 	gaps     int                 // events that arrived out of sequence (should stay 0)
 	links    []link              // its connections, oldest first (for the kill scenario)
@@ -322,6 +322,10 @@ func (p *participant) handle(data []byte) {
 		} else if v, ok := sessionStateVersion(f.Data); ok {
 			if _, seen := p.received[v]; !seen {
 				p.received[v] = now
+			}
+		} else if n, ok := tickNumber(f.Data); ok { // -publish-redis's events, numbered apart
+			if _, seen := p.received[n]; !seen {
+				p.received[n] = now
 			}
 		}
 		p.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -139,5 +140,27 @@ func TestDialBindsTheParticipantsPort(t *testing.T) {
 	p.port = port
 	if _, err := p.dial(ctx, "tcp", addr); !errors.Is(err, syscall.ECONNREFUSED) || p.portFallbacks.Load() != 1 {
 		t.Fatalf("dialing a closed port: %v, fallbacks %d", err, p.portFallbacks.Load())
+	}
+}
+
+// A participant records the arrival of session.state versions and of -publish-redis's events,
+// each under its own number, and nothing else.
+func TestParticipantsRecordBroadcastsByNumber(t *testing.T) {
+	p := newParticipant([]string{"a"}, 0, "10.0.0.1")
+	p.epoch = "e"
+	frame := func(seq int, data string) []byte {
+		return []byte(`{"type":"event","room":"session:s","epoch":"e","seq":` + strconv.Itoa(seq) + `,"data":` + data + `}`)
+	}
+	p.handle(frame(1, `{"session":{"id":"s","version":7,"serverTime":"2026-11-26T00:00:00Z"},"type":"session.state"}`))
+	p.handle(frame(2, string(tickEvent(firstTick+3))))
+	p.handle(frame(3, `{"tick":5,"type":"question.new"}`))
+	p.handle(frame(4, `{"type":"bench.tick","tick":9}`)) // not the publisher's key order: not read
+	if len(p.received) != 2 || p.received[7].IsZero() || p.received[firstTick+3].IsZero() || p.gaps != 0 {
+		t.Fatalf("received %v, gaps %d", p.received, p.gaps)
+	}
+	for _, bad := range []string{`{"tick":x,"type":"bench.tick"}`, `{"tick":1,"type":"bench.tock"}`, `{}`} {
+		if n, ok := tickNumber([]byte(bad)); ok {
+			t.Errorf("%s read as tick %d", bad, n)
+		}
 	}
 }
