@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"net"
+	"runtime"
 	"time"
 )
 
@@ -135,6 +136,14 @@ func (c *client) writeLoop() {
 			return
 		default:
 		}
+		// Yield once before taking the queue. A broadcast wakes every writer of the room at
+		// once, and Go runs them first-in first-out before the goroutine that reads the next
+		// event (the broker's, woken by the network poller later still): without the yield each
+		// writer would take its one frame, and a room fed faster than one fan-out at a time
+		// would never get more than one frame per write(2). After it, the next events have
+		// been queued by then and go out in the same writev(2): at 10,000 clients, 227,000
+		// deliveries/s instead of 88,000 (docs/BENCHMARKS.md).
+		runtime.Gosched()
 		frames := c.take(spare)
 		if err := c.write(frames); err != nil {
 			c.drop(codeNoFrame)
