@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -22,6 +23,7 @@ type client struct {
 	id  string
 	ws  *websocket.Conn
 	raw net.Conn // the TCP connection under ws: the writer writes frames straight to it
+	rc  syscall.RawConn
 
 	pingSlot int // which share of the hub's pings (pingLoop) is this connection's
 
@@ -61,6 +63,9 @@ func (h *Hub) Serve(ws *websocket.Conn, p *insieme.Principal) {
 		writerDone: make(chan struct{}),
 		rooms:      map[string]*sub{},
 		lim:        newLimiter(h.opts.RatePerSecond, time.Now()),
+	}
+	if sc, ok := c.raw.(syscall.Conn); ok {
+		c.rc, _ = sc.SyscallConn()
 	}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
 	c.p.Store(p)

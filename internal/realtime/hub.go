@@ -42,8 +42,9 @@ type Hub struct {
 	closing     bool
 
 	slowDropped atomic.Uint64
-	pingOnce    sync.Once // starts pingLoop with the first served connection
-	nextSlot    int       // the ping slot of the next connection, guarded by cmu
+	writeSlots  chan struct{} // a token per writer writing: at most Options.WriteSlots at once (see writeLoop)
+	pingOnce    sync.Once     // starts pingLoop with the first served connection
+	nextSlot    int           // the ping slot of the next connection, guarded by cmu
 
 	lmu       sync.RWMutex
 	listeners map[string][]*listening // rooms followed inside the node (Listen)
@@ -79,6 +80,7 @@ func NewHub(opts Options) *Hub {
 		handlers:     map[string]Handler{},
 		clients:      map[*client]struct{}{},
 		byPrincipal:  map[string]map[*client]struct{}{},
+		writeSlots:   make(chan struct{}, opts.WriteSlots),
 	}
 	h.presence, _ = opts.Hooks.(PresenceHooks)
 	h.ctx, h.cancel = context.WithCancel(context.Background())

@@ -577,3 +577,35 @@ func TestIdleConnectionGetsEventsAfterTheWriteTimeout(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// Events far bigger than a socket's buffers, published while a client is not reading, are
+// written partly at once and the rest when the client reads again: it gets each whole, in
+// order, and a client that keeps reading is never held up by it.
+func TestPartlyWrittenEventsArriveWhole(t *testing.T) {
+	e := newEnv(t, realtime.Options{})
+	paused, reading := e.dial(), e.dial()
+	paused.subscribe("session:big", nil)
+	reading.subscribe("session:big", nil)
+	const n = 12
+	want := make([]string, n)
+	for i := range want {
+		want[i] = strings.Repeat(string(rune('a'+i)), 512<<10+i) // 0.5 MiB: beyond any one write
+	}
+	for i, data := range want {
+		seq := publish(t, e.hub, "session:big", data).Seq
+		m := reading.expectEvent("session:big", seq)
+		var got string
+		if err := json.Unmarshal(m.Data, &got); err != nil || got != data {
+			t.Fatalf("reading client: event %d is %d bytes, want %d (%v)", i, len(got), len(data), err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the paused client's writer is stuck in a partial write
+	for i, data := range want {
+		m := paused.expect("event")
+		var got string
+		if err := json.Unmarshal(m.Data, &got); err != nil || got != data || m.Seq != uint64(i+1) {
+			t.Fatalf("paused client: event #%d is %d bytes, want #%d of %d bytes (%v)", m.Seq, len(got), i+1, len(data), err)
+		}
+	}
+	paused.sync()
+}

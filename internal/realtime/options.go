@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"log/slog"
+	"runtime"
 	"time"
 )
 
@@ -37,6 +38,9 @@ type Options struct {
 	CloseGrace    time.Duration // how long a closing connection may try to send its close frame; 2s
 	ActionTimeout time.Duration // deadline of hook and handler calls; 15s
 	MaxRooms      int           // rooms one connection may join; 100
+	// WriteSlots is how many connections' writers may write at once; GOMAXPROCS. The others
+	// wait their turn parked, out of the scheduler's run queues (see writeLoop).
+	WriteSlots int
 }
 
 func (o Options) withDefaults() Options {
@@ -69,6 +73,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxRooms <= 0 {
 		o.MaxRooms = 100
+	}
+	if o.WriteSlots <= 0 {
+		o.WriteSlots = runtime.GOMAXPROCS(0)
 	}
 	return o
 }

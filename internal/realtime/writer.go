@@ -1,14 +1,21 @@
 package realtime
 
 import (
+	"errors"
 	"net"
-	"runtime"
+	"os"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // maxBatch bounds the bytes of one write, so the per-write deadline also bounds how slow a
 // client may be (WriteTimeout per maxBatch bytes) before it is dropped.
 const maxBatch = 256 << 10
+
+// maxIovecs is Linux's IOV_MAX: a writev(2) of more buffers fails.
+const maxIovecs = 1024
 
 // pingFrame is shared by every connection: frames are never modified once queued.
 var pingFrame = appendFrame(nil, opPing, nil)
@@ -136,16 +143,24 @@ func (c *client) writeLoop() {
 			return
 		default:
 		}
-		// Yield once before taking the queue. A broadcast wakes every writer of the room at
-		// once, and Go runs them first-in first-out before the goroutine that reads the next
-		// event (the broker's, woken by the network poller later still): without the yield each
-		// writer would take its one frame, and a room fed faster than one fan-out at a time
-		// would never get more than one frame per write(2). After it, the next events have
-		// been queued by then and go out in the same writev(2): at 10,000 clients, 227,000
-		// deliveries/s instead of 88,000 (docs/BENCHMARKS.md).
-		runtime.Gosched()
+		// Only WriteSlots writers write at once, each without ever waiting on its socket;
+		// the rest of a write the socket did not take goes out after, the blocking way.
+		// A broadcast wakes every writer of the room: without the slots they would all sit in
+		// Go's run queues, first-in first-out, and every goroutine the network poller wakes
+		// meanwhile (the broker's next event, a host's request, the store's answers) would
+		// wait behind the whole fan-out; so each writer would take one frame per write(2),
+		// and a room fed faster than one fan-out at a time would fall behind. Waiting for a
+		// slot, they are parked instead, and take what was queued while they waited: one
+		// writev(2) for several events (docs/BENCHMARKS.md: at 10,000 clients, 233,000
+		// deliveries/s instead of 88,000).
+		c.h.writeSlots <- struct{}{}
 		frames := c.take(spare)
-		if err := c.write(frames); err != nil {
+		rest, err := c.tryWrite(frames)
+		<-c.h.writeSlots
+		if err == nil && len(rest) > 0 {
+			err = c.write(rest)
+		}
+		if err != nil {
 			c.drop(codeNoFrame)
 			c.finish(false) // a failed write may have cut a frame: a close frame would be garbage
 			return
@@ -157,6 +172,45 @@ func (c *client) writeLoop() {
 			spare = nil // do not keep a burst-sized array for the connection's lifetime
 		}
 	}
+}
+
+// tryWrite writes what the socket takes now, without waiting, and returns the rest (all of
+// frames when the connection is not a socket: tests' pipes).
+func (c *client) tryWrite(frames [][]byte) ([][]byte, error) {
+	if c.rc == nil || len(frames) == 0 {
+		return frames, nil
+	}
+	var n int
+	var werr error
+	err := c.rc.Write(func(fd uintptr) bool {
+		if len(frames) == 1 {
+			n, werr = syscall.Write(int(fd), frames[0])
+		} else {
+			n, werr = unix.Writev(int(fd), frames[:min(len(frames), maxIovecs)])
+		}
+		return true // never wait: the rest goes the blocking way, without a slot
+	})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The deadline of an earlier blocking write has passed: write moves it.
+		return frames, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if werr != nil && werr != syscall.EAGAIN && werr != syscall.EINTR {
+		return nil, werr
+	}
+	if n <= 0 {
+		return frames, nil
+	}
+	for len(frames) > 0 && n >= len(frames[0]) {
+		n -= len(frames[0])
+		frames = frames[1:]
+	}
+	if n > 0 {
+		frames[0] = frames[0][n:] // our slice of the shared frame, not the frame
+	}
+	return frames, nil
 }
 
 // write sends frames in writes of at most maxBatch bytes (a larger frame alone). The write
