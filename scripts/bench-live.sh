@@ -12,9 +12,10 @@
 #      their medians (with jq)
 #   b  one node, as many clients as the open-file limit allows (B_CLIENTS, default ulimit -n
 #      minus 500, at most 22767: ports 10000-32767), ballots
-#   c  saturation: one node, C_CLIENTS (10000) clients, the host firing C_RATE (35) actions/s with
-#      up to C_CONCURRENCY (8) in flight for C_DURATION (10s; keep it within 15 s, the host may
-#      make 600 actions a minute), no ballots: offered against delivered deliveries/s
+#   c  saturation: one node with Redis, C_CLIENTS (10000) clients, C_RATE (24) events/s published
+#      into their room through Redis (loadgen -publish-redis, as another node would), up to
+#      C_CONCURRENCY (4) in flight, for C_DURATION (10s), no ballots: offered against delivered
+#      deliveries/s; C_HOST_RATE (0: skipped) adds the same run with host actions at that rate
 #   d  two nodes (Redis and a shared `insieme devdb`), D_CLIENTS (10000), ballots
 #   e  two nodes, E_CLIENTS (20000), ballots
 #   f  two nodes, F_CLIENTS (10000), the first node (the host's) killed KILL_AFTER (5s) into
@@ -26,7 +27,7 @@
 #   BENCH_CLIENTS    every scenario's clients at once; BENCH_DURATION every scenario's length
 #   DURATION (20s), WORKERS (4) load generator processes
 #   NODE_GOMEMLIMIT  scenario (a)'s node's GOMEMLIMIT (300MiB); the others run without one
-#   REDIS_URL        for the two-node scenarios; default: the Redis answering on
+#   REDIS_URL        for scenarios c to f; default: the Redis answering on
 #                    REDIS_LOCAL_PORT (6379), database 12, else a redis-server started on
 #                    REDIS_SPARE_PORT (18179)
 #   NODE_PORTS ("18181 18182"), METRICS_PORTS ("19191 19192"), DEVDB_PORT (18189): away from
@@ -64,8 +65,9 @@ A_RUNS=${A_RUNS:-3}
 B_CLIENTS=${BENCH_CLIENTS:-${B_CLIENTS:-$B_DEFAULT}}
 C_CLIENTS=${BENCH_CLIENTS:-${C_CLIENTS:-10000}}
 H_CLIENTS=${BENCH_CLIENTS:-${H_CLIENTS:-10000}}
-C_RATE=${C_RATE:-35}
-C_CONCURRENCY=${C_CONCURRENCY:-8}
+C_RATE=${C_RATE:-24}
+C_CONCURRENCY=${C_CONCURRENCY:-4}
+C_HOST_RATE=${C_HOST_RATE:-0}
 C_DURATION=${BENCH_DURATION:-${C_DURATION:-10s}}
 D_CLIENTS=${BENCH_CLIENTS:-${D_CLIENTS:-10000}}
 E_CLIENTS=${BENCH_CLIENTS:-${E_CLIENTS:-20000}}
@@ -173,12 +175,14 @@ loadgen() {
   fi
 }
 
-# one_node NAME TITLE ARGS...: a run against a fresh node with the embedded store.
+# one_node NAME TITLE ARGS...: a run against a fresh node with the embedded store (and the
+# settings in NODE_EXTRA, e.g. REDIS_URL).
+NODE_EXTRA=()
 one_node() {
   local name=$1 dir=$WORK/$1
   mkdir -p "$dir"
   admin INSIEME_DATA_DIR="$dir/data"
-  start_node 0 "$BENCH_OUT/$name-node0.log" INSIEME_DATA_DIR="$dir/data"
+  start_node 0 "$BENCH_OUT/$name-node0.log" INSIEME_DATA_DIR="$dir/data" ${NODE_EXTRA[@]+"${NODE_EXTRA[@]}"}
   local node=$NODE_PID
   loadgen "$@" -nodes "http://127.0.0.1:${NODE_PORTS[0]}" -metrics "http://127.0.0.1:${METRICS_PORTS[0]}"
   stop_processes "$node"
@@ -209,8 +213,8 @@ two_nodes() {
   rm -rf "$dir"
 }
 
-# Redis, for the two-node scenarios.
-if [[ " $SCENARIOS " == *" "[def]" "* ]]; then
+# Redis, for the two-node scenarios and saturation's event source.
+if [[ " $SCENARIOS " == *" "[cdef]" "* ]]; then
   if [[ -z ${REDIS_URL:-} ]]; then
     if redis_answers "$REDIS_LOCAL_PORT"; then
       REDIS_URL=redis://127.0.0.1:$REDIS_LOCAL_PORT/12
@@ -224,7 +228,7 @@ if [[ " $SCENARIOS " == *" "[def]" "* ]]; then
       say "started redis-server on port $REDIS_SPARE_PORT"
     fi
   fi
-  say "two-node scenarios use REDIS_URL=$REDIS_URL"
+  say "scenarios c to f use REDIS_URL=$REDIS_URL"
 fi
 
 say "building insieme and loadgen into $BIN"
@@ -261,8 +265,16 @@ for s in $SCENARIOS; do
     ;;
   b) one_node b "$B_CLIENTS clients (open-file limit $FILES), one node, $RATE broadcasts/s for $DURATION, ballots" \
     -clients "$B_CLIENTS" -rate "$RATE" -duration "$DURATION" ;;
-  c) one_node c "saturation: $C_CLIENTS clients, one node, $C_RATE actions/s, $C_CONCURRENCY in flight, for $C_DURATION" \
-    -clients "$C_CLIENTS" -rate "$C_RATE" -concurrency "$C_CONCURRENCY" -duration "$C_DURATION" -ballots=false ;;
+  c)
+    NODE_EXTRA=(REDIS_URL="$REDIS_URL")
+    one_node c "saturation: $C_CLIENTS clients, one node, $C_RATE events/s published through Redis, $C_CONCURRENCY in flight, for $C_DURATION" \
+      -clients "$C_CLIENTS" -rate "$C_RATE" -concurrency "$C_CONCURRENCY" -duration "$C_DURATION" -ballots=false -publish-redis "$REDIS_URL"
+    NODE_EXTRA=()
+    if [[ $C_HOST_RATE != 0 ]]; then
+      one_node c-host "saturation by host actions: $C_CLIENTS clients, one node, $C_HOST_RATE actions/s, $C_CONCURRENCY in flight, for $C_DURATION" \
+        -clients "$C_CLIENTS" -rate "$C_HOST_RATE" -concurrency "$C_CONCURRENCY" -duration "$C_DURATION" -ballots=false
+    fi
+    ;;
   d) two_nodes d "$D_CLIENTS clients, two nodes, $RATE broadcasts/s for $DURATION, ballots" \
     -clients "$D_CLIENTS" -rate "$RATE" -duration "$DURATION" ;;
   e) two_nodes e "$E_CLIENTS clients, two nodes, $RATE broadcasts/s for $DURATION, ballots" \
