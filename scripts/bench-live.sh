@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Live-session benchmarks (issue 6): cmd/loadgen's scenarios, each against fresh nodes with a
-# fresh store, printing each run's result and keeping it as JSON. At full size this takes a
-# good half hour and most of the machine; it is not part of make test.
+# fresh store, printing each run's result and keeping it as JSON. At full size this takes about a
+# quarter of an hour and all of the machine; it is not part of make test.
 #
 #   make bench-live     (make bench runs it after the Go benchmarks), or scripts/bench-live.sh
 #   BENCH_CLIENTS=200 BENCH_DURATION=5s KILL_AFTER=2s A_RUNS=1 WORKERS=2 scripts/bench-live.sh
