@@ -4,10 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // maxBatch bounds the bytes of one write, so the per-write deadline also bounds how slow a
@@ -180,28 +177,13 @@ func (c *client) tryWrite(frames [][]byte) ([][]byte, error) {
 	if c.rc == nil || len(frames) == 0 {
 		return frames, nil
 	}
-	var n int
-	var werr error
-	err := c.rc.Write(func(fd uintptr) bool {
-		if len(frames) == 1 {
-			n, werr = syscall.Write(int(fd), frames[0])
-		} else {
-			n, werr = unix.Writev(int(fd), frames[:min(len(frames), maxIovecs)])
-		}
-		return true // never wait: the rest goes the blocking way, without a slot
-	})
+	n, err := writeNow(c.rc, frames[:min(len(frames), maxIovecs)])
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		// The deadline of an earlier blocking write has passed: write moves it.
 		return frames, nil
 	}
 	if err != nil {
 		return nil, err
-	}
-	if werr != nil && werr != syscall.EAGAIN && werr != syscall.EINTR {
-		return nil, werr
-	}
-	if n <= 0 {
-		return frames, nil
 	}
 	for len(frames) > 0 && n >= len(frames[0]) {
 		n -= len(frames[0])

@@ -1,0 +1,33 @@
+//go:build unix
+
+package realtime
+
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// writeNow writes what the socket takes now, without waiting for it to take more: the bytes
+// written (0 when its buffer is full), or the error that ends the connection.
+func writeNow(rc syscall.RawConn, frames [][]byte) (int, error) {
+	var n int
+	var werr error
+	err := rc.Write(func(fd uintptr) bool {
+		if len(frames) == 1 {
+			n, werr = syscall.Write(int(fd), frames[0])
+		} else {
+			n, werr = unix.Writev(int(fd), frames)
+		}
+		return true // never wait: the caller writes the rest the blocking way
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case werr == syscall.EAGAIN || werr == syscall.EINTR:
+		return 0, nil
+	case werr != nil:
+		return 0, werr
+	}
+	return max(n, 0), nil
+}
