@@ -62,7 +62,7 @@ type Broker struct {
 	local  *realtime.MemHistory // rooms' history while Redis is down
 
 	up       atomic.Bool
-	received atomic.Uint64 // messages the receive loop has read: a late ping with these growing is a busy node
+	received atomic.Uint64 // room messages the receive loop has read: a late ping while they grow is a busy node
 
 	subMu     sync.Mutex          // orders room subscriptions with recovery
 	unsubLate map[string]struct{} // rooms left while down, unsubscribed on recovery; guarded by subMu
@@ -225,10 +225,10 @@ func (b *Broker) Subscribe(ctx context.Context, room string) error {
 		return nil
 	}
 	tctx, cancel := context.WithTimeout(ctx, b.opts.Timeout)
-	defer cancel()
 	err := b.ps.Subscribe(tctx, b.channel(room))
+	cancel()
 	if err == nil {
-		err = b.pubsubPing(tctx) // answered after the subscription took effect
+		err = b.pubsubPing(ctx) // answered after the subscription took effect
 	}
 	if err != nil {
 		b.markDown("subscribe", err)

@@ -3,8 +3,12 @@ package redis_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/insieme/insieme/internal/realtime"
 	"github.com/insieme/insieme/internal/realtime/brokertest"
@@ -213,50 +217,110 @@ func TestPubSubLossRenewsEpoch(t *testing.T) {
 	}
 }
 
-// A node too busy to keep up with a room (its deliveries take longer than the health check's
-// timeout) is not in an outage: it stays up, in the same epoch, and delivers every event in
-// order, with no reset (which would send every client a snapshot on a node short of time).
-func TestABusyNodeStaysUp(t *testing.T) {
-	o := sharedOptions(t)
-	opts := redis.BrokerOptions{Prefix: prefix(t), HealthInterval: 20 * time.Millisecond,
-		Timeout: 100 * time.Millisecond, Logger: testLogger(t)}
-	busy := redis.NewBroker(newClient(t, o), opts)
-	events := make(chan realtime.Event, 100)
-	resets := make(chan string, 10)
+// busyNode is a broker whose deliveries take a while each, like a fan-out to thousands on a
+// saturated node: its receive loop falls behind what Redis sends it.
+type busyNode struct {
+	b         *redis.Broker
+	events    chan realtime.Event
+	resets    chan string
+	delivered atomic.Int64
+}
+
+func startBusyNode(t *testing.T, o *goredis.Options, opts redis.BrokerOptions, each time.Duration) *busyNode {
+	t.Helper()
+	n := &busyNode{b: redis.NewBroker(newClient(t, o), opts), events: make(chan realtime.Event, 1000), resets: make(chan string, 10)}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	slow := func(ev realtime.Event) {
-		time.Sleep(25 * time.Millisecond) // a fan-out to thousands on a saturated node
-		events <- ev
+		time.Sleep(each)
+		n.delivered.Add(1)
+		n.events <- ev
 	}
-	if err := busy.Start(ctx, slow, func(r string) { resets <- r }); err != nil {
+	if err := n.b.Start(ctx, slow, func(r string) { n.resets <- r }); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = busy.Close() })
-	if err := busy.Subscribe(ctx, "session:busy"); err != nil {
+	t.Cleanup(func() { _ = n.b.Close() })
+	return n
+}
+
+// A node too busy to keep up with a room (its deliveries take longer than the health check's
+// timeout) is not in an outage: it stays up, in the same epoch, delivers every event in order
+// with no reset (which would send every client a snapshot on a node short of time), and a room
+// joined meanwhile is subscribed, not an outage either.
+func TestABusyNodeStaysUp(t *testing.T) {
+	o := sharedOptions(t)
+	opts := redis.BrokerOptions{Prefix: prefix(t), HealthInterval: 20 * time.Millisecond,
+		Timeout: 200 * time.Millisecond, Logger: testLogger(t)} // behind by up to 2 s is busy
+	busy := startBusyNode(t, o, opts, 25*time.Millisecond)
+	if err := busy.b.Subscribe(context.Background(), "session:busy"); err != nil {
 		t.Fatal(err)
 	}
 	publisher := startNode(t, o, redis.BrokerOptions{Prefix: opts.Prefix})
-	const n = 60 // 1.5 s of deliveries: the health checks' pings wait behind them
+	const n = 60 // 1.5 s of deliveries: the pings wait behind them
 	for i := range n {
 		publisher.publish(t, "session:busy", data(i))
 	}
+	joined := make(chan error, 1)
 	var epoch string
 	for seq := uint64(1); seq <= n; seq++ {
 		select {
-		case ev := <-events:
+		case ev := <-busy.events:
 			if ev.Seq != seq || (epoch != "" && ev.Epoch != epoch) || string(ev.Data) != data(int(seq-1)) {
 				t.Fatalf("got #%d epoch %s %s, want #%d epoch %s", ev.Seq, ev.Epoch, ev.Data, seq, epoch)
 			}
 			epoch = ev.Epoch
-		case r := <-resets:
+		case r := <-busy.resets:
 			t.Fatalf("room %s reset after %d events: the busy node went down", r, seq-1)
 		case <-time.After(10 * time.Second):
-			t.Fatalf("event #%d not delivered (state %s)", seq, busy.State())
+			t.Fatalf("event #%d not delivered (state %s)", seq, busy.b.State())
 		}
-		if busy.State() != "up" {
+		if busy.b.State() != "up" {
 			t.Fatalf("down after %d events", seq)
 		}
+		if seq == 5 { // someone joins another room while the node is behind
+			go func() { joined <- busy.b.Subscribe(context.Background(), "participant:late") }()
+		}
+	}
+	if err := <-joined; err != nil || busy.b.State() != "up" {
+		t.Fatalf("subscribing while behind: %v, state %s", err, busy.b.State())
+	}
+	ev := publisher.publish(t, "participant:late", `"hi"`)
+	select {
+	case got := <-busy.events:
+		if !same(got, ev) {
+			t.Fatalf("got %+v, want %+v", got, ev)
+		}
+	case r := <-busy.resets:
+		t.Fatalf("room %s reset", r)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the room joined while behind gets no events")
+	}
+}
+
+// A Redis that stops answering while a node is still working through what it had sent is an
+// outage once the node's pings have gone unanswered for lateLimit timeouts, however long the
+// backlog would last.
+func TestAStoppedRedisIsAnOutageDespiteABacklog(t *testing.T) {
+	srv := startServer(t)
+	opts := redis.BrokerOptions{Prefix: prefix(t), HealthInterval: 20 * time.Millisecond,
+		Timeout: 100 * time.Millisecond, Logger: testLogger(t)} // down after 1 s without an answer
+	busy := startBusyNode(t, srv.options(), opts, 25*time.Millisecond)
+	if err := busy.b.Subscribe(context.Background(), "session:busy"); err != nil {
+		t.Fatal(err)
+	}
+	publisher := startNode(t, srv.options(), redis.BrokerOptions{Prefix: opts.Prefix})
+	const n = 400 // 10 s of deliveries, all sent to the node before Redis stops
+	for i := range n {
+		publisher.publish(t, "session:busy", data(i))
+	}
+	eventually(t, "the first deliveries", func() bool { return busy.delivered.Load() > 0 })
+	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.cmd.Process.Signal(syscall.SIGCONT) }()
+	eventually(t, "the busy node to go down", func() bool { return busy.b.State() == "down" })
+	if d := busy.delivered.Load(); d >= n {
+		t.Fatalf("went down only after the whole backlog (%d events)", d)
 	}
 }
 

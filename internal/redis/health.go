@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -31,9 +32,9 @@ func (b *Broker) receiveLoop() {
 			sleepCtx(b.ctx, min(b.opts.HealthInterval, 200*time.Millisecond))
 			continue
 		}
-		b.received.Add(1)
 		switch m := msg.(type) {
 		case *goredis.Message:
+			b.received.Add(1)
 			b.handle(m)
 		case *goredis.Pong:
 			b.wake(m.Payload)
@@ -83,21 +84,7 @@ func (b *Broker) healthLoop() {
 // check pings Redis through the pub/sub connection, which proves both Redis and the receive
 // loop work; a down broker that passes recovers.
 func (b *Broker) check() {
-	before := b.received.Load()
-	ctx, cancel := context.WithTimeout(b.ctx, b.opts.Timeout)
-	err := b.pubsubPing(ctx)
-	cancel()
-	if err != nil {
-		late := errors.Is(err, context.DeadlineExceeded) || isTimeout(err)
-		if late && b.up.Load() && b.received.Load() != before {
-			// The answer waits behind messages the receive loop is still delivering: a node
-			// too busy to keep up (a room of thousands at a high event rate), not an outage.
-			// Going down would reset every room it serves, a snapshot for every client, on a
-			// node already short of time. The next check asks again; a connection that stops
-			// delivering altogether fails it.
-			b.log.Debug("redis broker: health check answered late while delivering", "err", err)
-			return
-		}
+	if err := b.pubsubPing(b.ctx); err != nil {
 		b.markDown("health check", err)
 		return
 	}
@@ -180,8 +167,21 @@ func (b *Broker) recover() error {
 	return nil
 }
 
+// lateLimit bounds, in Timeouts, how long a pub/sub ping may go unanswered while messages keep
+// arriving: beyond it a node is too far behind for its events to be worth delivering (its
+// clients are better reset to a snapshot), or Redis stopped answering with a backlog still
+// buffered.
+const lateLimit = 10
+
+var errLatePing = errors.New("redis broker: no answer to a pub/sub ping")
+
 // pubsubPing sends a PING on the pub/sub connection and waits for its answer, which Redis sends
-// after every command sent before it on that connection (subscriptions included).
+// after every command sent before it on that connection (subscriptions included) and after the
+// messages published before it. No answer within Timeout fails, unless room events keep
+// arriving meanwhile: the answer is queued behind them on a node too busy to keep up (a room of
+// thousands at a high event rate), which is not an outage (going down would reset every room,
+// a snapshot for every client, on a node already short of time). It waits on then, up to
+// lateLimit Timeouts in all.
 func (b *Broker) pubsubPing(ctx context.Context) error {
 	token := "ping-" + realtime.NewEpoch()
 	ch := make(chan struct{})
@@ -193,14 +193,30 @@ func (b *Broker) pubsubPing(ctx context.Context) error {
 		delete(b.waiters, token)
 		b.waitMu.Unlock()
 	}()
-	if err := b.ps.Ping(ctx, token); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, b.opts.Timeout)
+	err := b.ps.Ping(wctx, token)
+	cancel()
+	if err != nil {
 		return err
 	}
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	t := time.NewTimer(b.opts.Timeout)
+	defer t.Stop()
+	seen := b.received.Load()
+	for waited := 1; ; waited++ {
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		now := b.received.Load()
+		if now == seen || waited >= lateLimit {
+			return fmt.Errorf("%w within %v", errLatePing, time.Duration(waited)*b.opts.Timeout)
+		}
+		b.log.Debug("redis broker: pub/sub ping answered late while events arrive", "waited", time.Duration(waited)*b.opts.Timeout)
+		seen = now
+		t.Reset(b.opts.Timeout)
 	}
 }
 
