@@ -69,6 +69,7 @@ func (h *Hub) Serve(ws *websocket.Conn, p *insieme.Principal) {
 	}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
 	c.p.Store(p)
+	muteLibraryWriter(ws, c.raw)
 	h.pingOnce.Do(func() { go h.pingLoop() }) // it ends with the hub (Shutdown)
 	go c.writeLoop()
 	defer func() {
@@ -90,6 +91,19 @@ func (h *Hub) Serve(ws *websocket.Conn, p *insieme.Principal) {
 		c.leave(name)
 	}
 	h.unregister(c)
+}
+
+// muteLibraryWriter makes the websocket library refuse to write to the socket from now on.
+// It would on a client's protocol error (a close frame, from the reader, with a deadline of
+// its own and the socket's write lock held meanwhile), racing the writer, and a write turn
+// (WriteSlots) would wait for that lock: a client that stops reading could stall the node's
+// writers a second at a time. A write with an expired deadline fails before sending a byte,
+// and the library keeps that error for every later write; the socket's deadline is then
+// cleared for ours.
+func muteLibraryWriter(ws *websocket.Conn, raw net.Conn) {
+	_ = ws.SetWriteDeadline(time.Unix(1, 0))
+	_ = ws.WriteMessage(websocket.BinaryMessage, nil)
+	_ = raw.SetWriteDeadline(time.Time{})
 }
 
 func (c *client) principal() *insieme.Principal     { return c.p.Load() }

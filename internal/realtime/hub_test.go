@@ -561,15 +561,22 @@ func TestFramesBiggerThanTheSocketBufferArriveWholeAndInOrder(t *testing.T) {
 	}
 }
 
-// A connection the writer last wrote to longer than WriteTimeout ago still gets its events:
-// the writer moves a deadline that has passed before writing (it is moved only when half
-// spent, never left behind).
+// A connection whose last blocking write (what its socket did not take at once) ended longer
+// than WriteTimeout ago still gets its events: that write's deadline does not outlive it.
 func TestIdleConnectionGetsEventsAfterTheWriteTimeout(t *testing.T) {
-	e := newEnv(t, realtime.Options{WriteTimeout: 100 * time.Millisecond})
+	e := newEnv(t, realtime.Options{WriteTimeout: 500 * time.Millisecond})
 	c := e.dial()
 	c.subscribe("forum:quiet", nil) // the snapshot goes through the writer
-	time.Sleep(300 * time.Millisecond)
-	for i := 1; i <= 3; i++ {
+	// An event bigger than the socket takes at once, read only after a pause: its rest is
+	// written the blocking way, under a write deadline.
+	big := strings.Repeat("q", 4<<20)
+	publish(t, e.hub, "forum:quiet", big)
+	time.Sleep(100 * time.Millisecond)
+	if m := c.expectEvent("forum:quiet", 1); len(m.Data) != len(big)+2 {
+		t.Fatalf("the big event is %d bytes", len(m.Data))
+	}
+	time.Sleep(time.Second) // idle, well past the deadline of that write
+	for i := 2; i <= 4; i++ {
 		publish(t, e.hub, "forum:quiet", i)
 		c.expectEvent("forum:quiet", uint64(i))
 	}
@@ -582,7 +589,7 @@ func TestIdleConnectionGetsEventsAfterTheWriteTimeout(t *testing.T) {
 // written partly at once and the rest when the client reads again: it gets each whole, in
 // order, and a client that keeps reading is never held up by it.
 func TestPartlyWrittenEventsArriveWhole(t *testing.T) {
-	e := newEnv(t, realtime.Options{})
+	e := newEnv(t, realtime.Options{WriteSlots: 1}) // a turn held through a blocking write would stall reading
 	paused, reading := e.dial(), e.dial()
 	paused.subscribe("session:big", nil)
 	reading.subscribe("session:big", nil)
@@ -608,4 +615,23 @@ func TestPartlyWrittenEventsArriveWhole(t *testing.T) {
 		}
 	}
 	paused.sync()
+}
+
+// The websocket library never writes to the socket itself, not even the close frame it would
+// send on a client's protocol error (from the reader, racing the writer, holding the socket
+// for up to a second): the connection just ends.
+func TestTheLibraryDoesNotWriteOnAProtocolError(t *testing.T) {
+	e := newEnv(t, realtime.Options{})
+	c := e.dial()
+	c.sync()
+	// A masked frame with the reserved opcode 3 and no payload.
+	if _, err := c.c.UnderlyingConn().Write([]byte{0x83, 0x80, 1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.read()
+	var ce *fastws.CloseError
+	if err == nil || (errors.As(err, &ce) && ce.Code == fastws.CloseProtocolError) {
+		t.Fatalf("after a protocol error: %v, want the connection ended without the library's close frame", err)
+	}
+	eventually(t, "the connection to end", func() bool { return e.hub.Stats().Connections == 0 })
 }

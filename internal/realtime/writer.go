@@ -127,8 +127,8 @@ const codeNoFrame = -1
 
 // writeLoop is the connection's only writer. It writes raw server frames straight to the
 // socket, what is queued at once (one write(2), or one writev(2) of up to maxBatch bytes). The
-// library's own writer is never used (its pongs and close replies come through here), so
-// nothing else writes to the socket. It waits on one channel: drop and the hub's pings
+// library's own writer is never used (its pongs and close replies come through here) and is
+// muted (muteLibraryWriter), so nothing else writes to the socket. It waits on one channel: drop and the hub's pings
 // (pingLoop) come through the queue's wake-up too, so that no connection needs a timer.
 func (c *client) writeLoop() {
 	defer close(c.writerDone)
@@ -179,7 +179,7 @@ func (c *client) tryWrite(frames [][]byte) ([][]byte, error) {
 	}
 	n, err := writeNow(c.rc, frames[:min(len(frames), maxIovecs)])
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		// The deadline of an earlier blocking write has passed: write moves it.
+		// drop's deadline, or one a blocking write could not clear: write decides.
 		return frames, nil
 	}
 	if err != nil {
@@ -195,9 +195,10 @@ func (c *client) tryWrite(frames [][]byte) ([][]byte, error) {
 	return frames, nil
 }
 
-// write sends frames in writes of at most maxBatch bytes (a larger frame alone). The write
-// deadline moves only when less than half of WriteTimeout is left of it: setting it costs as
-// much as a small write, and a client then still has at least WriteTimeout/2 per write.
+// write sends frames in writes of at most maxBatch bytes (a larger frame alone), waiting for
+// the socket to take them. The write deadline moves only when less than half of WriteTimeout
+// is left of it: setting it costs as much as a small write, and a client then still has at
+// least WriteTimeout/2 per write.
 func (c *client) write(frames [][]byte) error {
 	for len(frames) > 0 {
 		n, size := 0, 0
@@ -225,6 +226,14 @@ func (c *client) write(frames [][]byte) error {
 		}
 		frames = frames[n:]
 	}
+	// Blocking writes are the exception (what a socket did not take at once): clear the
+	// deadline, so that an idle connection holds no timer and tryWrite never meets a stale one.
+	c.dlMu.Lock()
+	if !c.closing && !c.deadline.IsZero() {
+		c.deadline = time.Time{}
+		_ = c.raw.SetWriteDeadline(c.deadline)
+	}
+	c.dlMu.Unlock()
 	return nil
 }
 

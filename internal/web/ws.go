@@ -3,6 +3,7 @@ package web
 import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"sync"
 
 	"github.com/insieme/insieme/internal/insieme"
 )
@@ -20,8 +21,11 @@ func (s *Server) wsUpgrade() fiber.Handler {
 		// Per connection, and thousands are open: clients send small messages (a bufio reader
 		// reads longer ones in several calls), and the hub writes raw frames to the socket
 		// itself, so the library's write buffer only ever holds nothing.
-		ReadBufferSize:    1024,
-		WriteBufferSize:   256,
+		ReadBufferSize:  1024,
+		WriteBufferSize: 256,
+		// The hub mutes the library's writer with one failed write, which takes a buffer: a
+		// pool gives it back instead of leaving it with each connection.
+		WriteBufferPool:   &sync.Pool{},
 		EnableCompression: false,
 	})
 	return func(c *fiber.Ctx) error {
