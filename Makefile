@@ -120,7 +120,7 @@ bench:
 	$(MAKE) --no-print-directory bench-live
 
 ## bench-live: cmd/loadgen's live-session scenarios against fresh nodes (long; needs Redis for
-## the two-node ones). Settings and a smoke run: see the top of scripts/bench-live.sh.
+## saturation and the two-node ones: the local one, or a redis-server it starts). Settings and a smoke run: see the top of scripts/bench-live.sh.
 bench-live:
 	GO=$(GO) scripts/bench-live.sh
 

@@ -125,10 +125,7 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 	if err := h.call(ctx, "GET", "/api/v1/sessions/"+session, nil, &state); err != nil {
 		return err
 	}
-	var src interface {
-		run(ctx context.Context, rate float64, k int, d time.Duration, stderr io.Writer) time.Duration
-		figures() (sent map[int64]int64, actions map[int]int, fired, errors int)
-	}
+	var src broadcastSource
 	b := newBroadcaster(h, session, &state)
 	src, res.Source = b, "host actions"
 	if o.publish != "" {
@@ -254,6 +251,16 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 		return errors.New("the final tally does not count each voter's latest acknowledged ballot")
 	}
 	return nil
+}
+
+// broadcastSource sends the broadcasts: the host's actions (broadcaster) or events published
+// through Redis (tickPublisher).
+type broadcastSource interface {
+	// run sends at rate a second for d, at most k in flight, and returns how long that took.
+	run(ctx context.Context, rate float64, k int, d time.Duration, stderr io.Writer) time.Duration
+	// figures: each broadcast's number → when it was sent (unix ns), round trips in ms, how
+	// many were fired and how many failed.
+	figures() (sent map[int64]int64, actions map[int]int, fired, errors int)
 }
 
 // deadNode finds the node that refuses connections after the kill (its index in nodes; -1

@@ -10,7 +10,9 @@
 //	        -clients 1000 -workers 4 -rate 5 -duration 20s -ballots
 //
 // -concurrency K lets the host fire its actions on the -rate ticker without waiting for each
-// answer (the saturation run: offered against delivered deliveries a second); -kill-pid kills
+// answer; -publish-redis URL replaces the host's actions with small events published into the
+// room through the nodes' Redis, as another node would (the saturation run: offered against
+// delivered deliveries a second, see ticks.go); -kill-pid kills
 // one of two or more nodes -kill-after into the broadcasts, with the ballot burst under way,
 // and reports how the participants it had resumed on another node; scripts/bench-live.sh
 // runs the whole set (make bench-live).
@@ -128,6 +130,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	if err := o.resolveBindPorts(); err != nil {
 		return nil, err
+	}
+	if o.publish != "" && o.workshop {
+		return nil, errors.New("-publish-redis is for live sessions, not -workshop")
 	}
 	if o.killPID != 0 && !o.worker {
 		switch {

@@ -50,8 +50,11 @@ func newTickPublisher(ctx context.Context, url, session string) (*tickPublisher,
 	}
 	opts.ContextTimeoutEnabled = true
 	rdb := goredis.NewClient(opts)
-	b := redis.NewBroker(rdb, redis.BrokerOptions{})
-	// It only publishes: the events it would receive (none: it joins no room) are dropped.
+	// It only publishes. No health loop (an hour between checks): a broker that went down stays
+	// down, so that every publication after the fall-back to local delivery counts as failed,
+	// none as published.
+	b := redis.NewBroker(rdb, redis.BrokerOptions{HealthInterval: time.Hour})
+	// The events it would receive (none: it joins no room) are dropped.
 	if err := b.Start(ctx, func(realtime.Event) {}, func(string) {}); err != nil {
 		rdb.Close()
 		return nil, err

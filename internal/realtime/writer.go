@@ -172,7 +172,7 @@ func (c *client) writeLoop() {
 }
 
 // tryWrite writes what the socket takes now, without waiting, and returns the rest (all of
-// frames when the connection is not a socket: tests' pipes).
+// frames when the connection offers no raw access).
 func (c *client) tryWrite(frames [][]byte) ([][]byte, error) {
 	if c.rc == nil || len(frames) == 0 {
 		return frames, nil
