@@ -128,8 +128,9 @@ const codeNoFrame = -1
 // writeLoop is the connection's only writer. It writes raw server frames straight to the
 // socket, what is queued at once (one write(2), or one writev(2) of up to maxBatch bytes). The
 // library's own writer is never used (its pongs and close replies come through here) and is
-// muted (muteLibraryWriter), so nothing else writes to the socket. It waits on one channel: drop and the hub's pings
-// (pingLoop) come through the queue's wake-up too, so that no connection needs a timer.
+// muted (muteLibraryWriter), so nothing else writes to the socket. It waits on one channel:
+// drop and the hub's pings (pingLoop) come through the queue's wake-up too, so that no
+// connection needs a timer.
 func (c *client) writeLoop() {
 	defer close(c.writerDone)
 	var spare [][]byte
