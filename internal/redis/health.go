@@ -85,7 +85,9 @@ func (b *Broker) healthLoop() {
 // loop work; a down broker that passes recovers.
 func (b *Broker) check() {
 	if err := b.pubsubPing(b.ctx); err != nil {
-		b.markDown("health check", err)
+		if b.ctx.Err() == nil { // not an outage: the broker is closing
+			b.markDown("health check", err)
+		}
 		return
 	}
 	if !b.up.Load() {
