@@ -214,23 +214,34 @@ func (b *Broker) History(ctx context.Context, room string, since realtime.Positi
 // Subscribe makes this node receive the room's events. It returns once the subscription is
 // active, so a History read afterwards misses nothing. While Redis is down it only records the
 // room; recovery subscribes it.
-func (b *Broker) Subscribe(ctx context.Context, room string) error {
+//
+// It works under the broker's context, not the caller's: a client that gives up meanwhile is
+// not an outage of Redis.
+func (b *Broker) Subscribe(_ context.Context, room string) error {
 	b.subMu.Lock()
-	defer b.subMu.Unlock()
 	b.roomsMu.Lock()
 	b.rooms[room] = struct{}{}
 	b.roomsMu.Unlock()
 	delete(b.unsubLate, room)
 	if !b.up.Load() || b.ps == nil {
+		b.subMu.Unlock()
 		return nil
 	}
-	tctx, cancel := context.WithTimeout(ctx, b.opts.Timeout)
+	tctx, cancel := context.WithTimeout(b.ctx, b.opts.Timeout)
 	err := b.ps.Subscribe(tctx, b.channel(room))
 	cancel()
+	var token string
+	var answer chan struct{}
 	if err == nil {
-		err = b.pubsubPing(ctx) // answered after the subscription took effect
+		token, answer, err = b.sendPing(b.ctx) // answered after the subscription took effect
 	}
-	if err != nil {
+	b.subMu.Unlock()
+	// The answer may take seconds on a node behind on a busy room (pubsubPing): others'
+	// subscriptions do not wait for it.
+	if err == nil {
+		err = b.awaitPing(b.ctx, token, answer)
+	}
+	if err != nil && b.ctx.Err() == nil {
 		b.markDown("subscribe", err)
 	}
 	return nil

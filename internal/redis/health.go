@@ -185,28 +185,38 @@ var errLatePing = errors.New("redis broker: no answer to a pub/sub ping")
 // a snapshot for every client, on a node already short of time). It waits on then, up to
 // lateLimit Timeouts in all.
 func (b *Broker) pubsubPing(ctx context.Context) error {
+	token, answer, err := b.sendPing(ctx)
+	if err != nil {
+		return err
+	}
+	return b.awaitPing(ctx, token, answer)
+}
+
+// sendPing sends the PING of pubsubPing; awaitPing waits for its answer.
+func (b *Broker) sendPing(ctx context.Context) (string, chan struct{}, error) {
 	token := "ping-" + realtime.NewEpoch()
-	ch := make(chan struct{})
+	answer := make(chan struct{})
 	b.waitMu.Lock()
-	b.waiters[token] = ch
+	b.waiters[token] = answer
 	b.waitMu.Unlock()
-	defer func() {
-		b.waitMu.Lock()
-		delete(b.waiters, token)
-		b.waitMu.Unlock()
-	}()
 	wctx, cancel := context.WithTimeout(ctx, b.opts.Timeout)
 	err := b.ps.Ping(wctx, token)
 	cancel()
 	if err != nil {
-		return err
+		b.forget(token)
+		return "", nil, err
 	}
+	return token, answer, nil
+}
+
+func (b *Broker) awaitPing(ctx context.Context, token string, answer chan struct{}) error {
+	defer b.forget(token)
 	t := time.NewTimer(b.opts.Timeout)
 	defer t.Stop()
 	seen := b.received.Load()
 	for waited := 1; ; waited++ {
 		select {
-		case <-ch:
+		case <-answer:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -220,6 +230,13 @@ func (b *Broker) pubsubPing(ctx context.Context) error {
 		seen = now
 		t.Reset(b.opts.Timeout)
 	}
+}
+
+// forget stops waiting for a ping's answer.
+func (b *Broker) forget(token string) {
+	b.waitMu.Lock()
+	delete(b.waiters, token)
+	b.waitMu.Unlock()
 }
 
 func (b *Broker) wake(token string) {
