@@ -304,8 +304,9 @@ type disconnect struct {
 	Room      string `json:"room,omitempty"` // only the connections in this room
 }
 
-func (l *liveAdapter) Connections() int { return l.hub.Stats().Connections }
-func (l *liveAdapter) BrokerUp() bool   { return l.hub.BrokerState() == "up" }
+func (l *liveAdapter) Connections() int    { return l.hub.Stats().Connections }
+func (l *liveAdapter) BrokerUp() bool      { return l.hub.BrokerState() == "up" }
+func (l *liveAdapter) SlowDropped() uint64 { return l.hub.Stats().SlowDropped }
 
 // redisLog hands go-redis's messages to slog.
 type redisLog struct{ log *slog.Logger }

@@ -42,8 +42,9 @@ type result struct {
 	Offered     float64     `json:"offeredPerSecond"` // broadcasts × participants in the room, a second
 	PerSecond   float64     `json:"deliveriesPerSecond"`
 	MemoryMB    []float64   `json:"nodeMemoryMB"`
-	PortBase    int         `json:"portBase"`      // -bind-ports (0: ephemeral ports)
-	Fallbacks   int64       `json:"portFallbacks"` // dials that could not bind their port
+	SlowDrops   []float64   `json:"nodeSlowDropped"` // connections each node dropped as slow consumers (4000)
+	PortBase    int         `json:"portBase"`        // -bind-ports (0: ephemeral ports)
+	Fallbacks   int64       `json:"portFallbacks"`   // dials that could not bind their port
 	Kill        *killResult `json:"kill,omitempty"`
 	Ballots     int         `json:"ballots,omitempty"`
 	BallotMs    int64       `json:"ballotMillis,omitempty"`
@@ -236,7 +237,9 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 		k.Within15s = within(resumed, 15000, k.Participants)
 	}
 	for _, m := range o.metrics {
-		res.MemoryMB = append(res.MemoryMB, h.memory(ctx, m)/(1<<20))
+		values := h.metrics(ctx, m)
+		res.MemoryMB = append(res.MemoryMB, values["process_resident_memory_bytes"]/(1<<20))
+		res.SlowDrops = append(res.SlowDrops, values["insieme_ws_slow_dropped_total"])
 	}
 
 	if o.ballots && o.killPID == 0 {
@@ -468,7 +471,7 @@ func printResult(w io.Writer, r *result) {
 		r.Source, r.Broadcasts, r.Rate, r.Fired, r.Concurrency, r.ActionErrs, r.Deliveries, r.Offered, r.PerSecond, r.Missing, r.Gaps, r.Reconnects)
 	fmt.Fprintf(w, "latency from the broadcast's sending to its delivery: p50 %d ms, p90 %d ms, p99 %d ms, max %d ms, min %d ms; each sending answered in p50 %d ms, p99 %d ms\n",
 		r.P50ms, r.P90ms, r.P99ms, r.MaxMs, r.MinMs, r.ActionP50ms, r.ActionP99ms)
-	fmt.Fprintf(w, "node memory (RSS, MB): %v\n", r.MemoryMB)
+	fmt.Fprintf(w, "node memory (RSS, MB): %v; slow-consumer drops: %v\n", r.MemoryMB, r.SlowDrops)
 	if r.PortBase > 0 {
 		fmt.Fprintf(w, "participants' ports from %d; %d dials fell back to an ephemeral port\n", r.PortBase, r.Fallbacks)
 	}

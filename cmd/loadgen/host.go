@@ -255,19 +255,29 @@ func pace(ctx context.Context, rate float64, k int, d time.Duration, fire func()
 
 // memory reads a node's resident memory from its metrics listener (bytes; 0 when unknown).
 func (h *host) memory(ctx context.Context, node string) float64 {
+	return h.metrics(ctx, node)["process_resident_memory_bytes"]
+}
+
+// metrics reads a node's metrics listener: every unlabelled metric's value by name (none when
+// the node does not answer).
+func (h *host) metrics(ctx context.Context, node string) map[string]float64 {
+	values := map[string]float64{}
 	req, _ := http.NewRequestWithContext(ctx, "GET", node+"/metrics", nil)
 	res, err := h.client.Do(req)
 	if err != nil {
-		return 0
+		return values
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "process_resident_memory_bytes "); ok {
-			var f float64
-			fmt.Sscanf(v, "%g", &f)
-			return f
+		name, v, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") || strings.Contains(name, "{") {
+			continue
+		}
+		var f float64
+		if _, err := fmt.Sscanf(v, "%g", &f); err == nil {
+			values[name] = f
 		}
 	}
-	return 0
+	return values
 }

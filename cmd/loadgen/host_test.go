@@ -78,3 +78,20 @@ func TestHostCallsFailOverToTheNextNode(t *testing.T) {
 		t.Fatalf("calls %d, node %d", calls, h.node)
 	}
 }
+
+// A node's metrics are read by name: unlabelled series only, comments skipped.
+func TestHostReadsANodesMetrics(t *testing.T) {
+	node := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("# HELP x\n# TYPE insieme_ws_slow_dropped_total counter\ninsieme_ws_slow_dropped_total 3\n" +
+			"insieme_http_requests_total{route=\"/\"} 9\nprocess_resident_memory_bytes 1.5e+08\n"))
+	}))
+	defer node.Close()
+	h := newHost(nil)
+	got := h.metrics(context.Background(), node.URL)
+	if got["insieme_ws_slow_dropped_total"] != 3 || got["process_resident_memory_bytes"] != 1.5e8 || len(got) != 2 {
+		t.Fatalf("%v", got)
+	}
+	if h.memory(context.Background(), node.URL) != 1.5e8 {
+		t.Fatal("memory")
+	}
+}

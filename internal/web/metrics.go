@@ -20,6 +20,7 @@ type Metrics struct {
 type LiveStats interface {
 	Connections() int
 	BrokerUp() bool
+	SlowDropped() uint64 // connections dropped because they did not keep up (4000)
 }
 
 // NewMetrics registers the HTTP metrics, the live-room gauges (when live is given) and the Go
@@ -39,6 +40,9 @@ func NewMetrics(reg *prometheus.Registry, live LiveStats) *Metrics {
 		reg.MustRegister(
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "insieme_ws_connections", Help: "Open websocket connections."},
 				func() float64 { return float64(live.Connections()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "insieme_ws_slow_dropped_total",
+				Help: "Websocket connections dropped because their queue overflowed (close code 4000)."},
+				func() float64 { return float64(live.SlowDropped()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "insieme_broker_up", Help: "1 when the broker (Redis) is reachable."},
 				func() float64 {
 					if live.BrokerUp() {

@@ -1,9 +1,10 @@
 package web
 
 import (
+	"sync"
+
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
-	"sync"
 
 	"github.com/insieme/insieme/internal/insieme"
 )
