@@ -76,7 +76,7 @@ func NewHub(opts Options) *Hub {
 		hooks:        opts.Hooks,
 		log:          opts.Logger,
 		seed:         maphash.MakeSeed(),
-		perPrincipal: principalLimits{rate: opts.RatePerPrincipal},
+		perPrincipal: newPrincipalLimits(opts.RatePerPrincipal),
 		handlers:     map[string]Handler{},
 		clients:      map[*client]struct{}{},
 		byPrincipal:  map[string]map[*client]struct{}{},

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -36,32 +37,45 @@ func (l *limiter) take(now time.Time) (ok, flood bool) {
 }
 
 // principalLimits are message budgets per person, shared by all their connections (on this
-// node): opening more connections does not buy more messages.
+// node): opening more connections does not buy more messages. People are spread over shards,
+// each with its own lock, so that readers of different people rarely wait for each other.
 type principalLimits struct {
+	rate   int
+	seed   maphash.Seed
+	shards [limitShards]limitShard
+}
+
+const limitShards = 16
+
+type limitShard struct {
 	mu    sync.Mutex
-	rate  int
 	byID  map[string]*limiter
 	takes int
 }
 
+func newPrincipalLimits(rate int) principalLimits {
+	return principalLimits{rate: rate, seed: maphash.MakeSeed()}
+}
+
 // take reports whether principal id may send a message now, and whether it floods.
 func (p *principalLimits) take(id string, now time.Time) (ok, flood bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.byID == nil {
-		p.byID = map[string]*limiter{}
+	s := &p.shards[maphash.String(p.seed, id)%limitShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID == nil {
+		s.byID = map[string]*limiter{}
 	}
-	l := p.byID[id]
+	l := s.byID[id]
 	if l == nil {
 		l = newLimiter(p.rate, now)
-		p.byID[id] = l
+		s.byID[id] = l
 	}
 	ok, flood = l.take(now)
 	// Forget, now and then, people idle long enough for a full bucket.
-	if p.takes++; p.takes%4096 == 0 {
-		for k, x := range p.byID {
+	if s.takes++; s.takes%1024 == 0 {
+		for k, x := range s.byID {
 			if now.Sub(x.last) > time.Minute {
-				delete(p.byID, k)
+				delete(s.byID, k)
 			}
 		}
 	}
