@@ -187,14 +187,14 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 		}
 	}
 	time.Sleep(2 * time.Second) // the last deliveries
-	sent, actions, fired, errs := src.figures()
-	res.Broadcasts, res.Fired, res.ActionErrs = len(sent), fired, errs
+	counts := src.figures()
+	res.Broadcasts, res.Fired, res.ActionErrs = len(counts.sent), counts.fired, counts.errors
 	if b.stale > 0 {
 		fmt.Fprintf(stderr, "%d host actions answered with a version seen before\n", b.stale)
 	}
 
 	buckets, resumed := map[int]int{}, map[int]int{}
-	report.Cmd, report.Sent = "report", sent
+	report.Cmd, report.Sent = "report", counts.sent
 	if err := each(func(w *workerProc) error {
 		var a reportAnswer
 		if err := w.ask(report, &a); err != nil {
@@ -227,7 +227,7 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 	}
 	res.P50ms, res.P90ms, res.P99ms, res.MaxMs = percentiles(buckets)
 	res.MinMs = minKey(buckets)
-	res.ActionP50ms, _, res.ActionP99ms, _ = percentiles(actions)
+	res.ActionP50ms, _, res.ActionP99ms, _ = percentiles(counts.actions)
 	// Deliveries arrive until the last broadcast's slowest one, after the host's last send.
 	res.PerSecond = float64(res.Deliveries) / (elapsed + time.Duration(res.MaxMs)*time.Millisecond).Seconds()
 	res.Offered = float64(res.Broadcasts*res.Ready) / elapsed.Seconds()
@@ -261,9 +261,8 @@ func coordinate(ctx context.Context, o *options, stdout, stderr io.Writer) error
 type broadcastSource interface {
 	// run sends at rate a second for d, at most k in flight, and returns how long that took.
 	run(ctx context.Context, rate float64, k int, d time.Duration, stderr io.Writer) time.Duration
-	// figures: each broadcast's number → when it was sent (unix ns), round trips in ms, how
-	// many were fired and how many failed.
-	figures() (sent map[int64]int64, actions map[int]int, fired, errors int)
+	// figures are its counts, once run has returned.
+	figures() tally
 }
 
 // deadNode finds the node that refuses connections after the kill (its index in nodes; -1

@@ -153,17 +153,14 @@ type broadcaster struct {
 	busy    map[string]bool // the items of the actions in flight
 	current string          // the current item, as of the newest version answered
 	newest  int64
-	next    int             // where pick starts looking
-	sent    map[int64]int64 // a new version → when its action was sent (unix ns)
-	actions map[int]int     // an action's round trip in ms → actions
-	fired   int
-	errors  int
+	next    int // where pick starts looking
+	tally       // broadcasts numbered by the session version they published
 	stale   int // answered with a version seen before (should stay 0)
 }
 
 func newBroadcaster(h *host, session string, s *sessionState) *broadcaster {
 	b := &broadcaster{h: h, session: session, busy: map[string]bool{}, current: s.Current, newest: s.Version,
-		sent: map[int64]int64{}, actions: map[int]int{}}
+		tally: newTally()}
 	for _, it := range s.Agenda {
 		b.items = append(b.items, it.ID)
 	}
@@ -193,8 +190,7 @@ func (b *broadcaster) done(item string, sent time.Time, after *sessionState, err
 	case seen:
 		b.stale++
 	default:
-		b.sent[after.Version] = sent.UnixNano()
-		b.actions[int(time.Since(sent).Milliseconds())]++
+		b.sentAt(after.Version, sent)
 		if after.Version > b.newest {
 			b.newest, b.current = after.Version, after.Current
 		}
@@ -222,10 +218,26 @@ func (b *broadcaster) run(ctx context.Context, rate float64, k int, d time.Durat
 }
 
 // figures are what the coordinator reports of the broadcasts.
-func (b *broadcaster) figures() (sent map[int64]int64, actions map[int]int, fired, errors int) {
+func (b *broadcaster) figures() tally {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.sent, b.actions, b.fired, b.errors
+	return b.tally
+}
+
+// tally is what a source of broadcasts counts, under its own lock.
+type tally struct {
+	sent    map[int64]int64 // a broadcast's number → when it was sent (unix ns)
+	actions map[int]int     // a sending's round trip in ms → sendings
+	fired   int
+	errors  int
+}
+
+func newTally() tally { return tally{sent: map[int64]int64{}, actions: map[int]int{}} }
+
+// sentAt records broadcast n, sent at sent and answered now.
+func (t *tally) sentAt(n int64, sent time.Time) {
+	t.sent[n] = sent.UnixNano()
+	t.actions[int(time.Since(sent).Milliseconds())]++
 }
 
 // pace calls fire on its own goroutine at every tick of rate a second for d, with at most k

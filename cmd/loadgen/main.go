@@ -64,10 +64,10 @@ type options struct {
 	jsonOut  bool
 	out      string
 
-	bindPorts   int // first local port of the participants' websockets (0: ephemeral ports)
-	concurrency int // host actions in flight at most
-	killPID     int
+	bindPorts   int    // first local port of the participants' websockets (0: ephemeral ports)
+	concurrency int    // host actions in flight at most
 	publish     string // -publish-redis: a Redis URL to publish the broadcasts through instead of the host
+	killPID     int
 	killAfter   time.Duration
 
 	// workshops

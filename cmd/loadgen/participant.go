@@ -327,11 +327,7 @@ func (p *participant) handle(data []byte) {
 			// A board event (card.state, or a batch of them): only its moves' ids matter, and
 			// decoding thousands a second would make the load generator the bottleneck.
 			p.receivedEdits(f.Data, now)
-		} else if v, ok := sessionStateVersion(f.Data); ok {
-			if _, seen := p.received[v]; !seen {
-				p.received[v] = now
-			}
-		} else if n, ok := tickNumber(f.Data); ok { // -publish-redis's events, numbered apart
+		} else if n, ok := broadcastNumber(f.Data); ok {
 			if _, seen := p.received[n]; !seen {
 				p.received[n] = now
 			}
@@ -445,6 +441,15 @@ var (
 	versionKey         = []byte(`"version":`)
 	serverTimeKey      = []byte(`,"serverTime":`)
 )
+
+// broadcastNumber reads what numbers a broadcast: a session.state's version, or the number of
+// one of -publish-redis's events (numbered apart, from firstTick).
+func broadcastNumber(data []byte) (int64, bool) {
+	if v, ok := sessionStateVersion(data); ok {
+		return v, true
+	}
+	return tickNumber(data)
+}
 
 // sessionStateVersion reads the session's version out of a session.state event without
 // decoding it: internal/app publishes {"session":{...,"version":N,"serverTime":...},"type":

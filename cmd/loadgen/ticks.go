@@ -33,12 +33,9 @@ type tickPublisher struct {
 	rdb    *goredis.Client
 	room   string
 
-	mu      sync.Mutex
-	next    int64
-	sent    map[int64]int64 // an event's number → when it was published (unix ns)
-	actions map[int]int     // a publication's round trip in ms → publications
-	fired   int
-	errors  int
+	mu    sync.Mutex
+	next  int64
+	tally // publications numbered from firstTick
 }
 
 // newTickPublisher connects to Redis at url (the nodes' REDIS_URL) to publish into session's
@@ -59,8 +56,7 @@ func newTickPublisher(ctx context.Context, url, session string) (*tickPublisher,
 		rdb.Close()
 		return nil, err
 	}
-	t := &tickPublisher{broker: b, rdb: rdb, room: "session:" + session, next: firstTick,
-		sent: map[int64]int64{}, actions: map[int]int{}}
+	t := &tickPublisher{broker: b, rdb: rdb, room: "session:" + session, next: firstTick, tally: newTally()}
 	if b.State() != "up" {
 		t.Close()
 		return nil, errors.New("-publish-redis: Redis does not answer at " + url)
@@ -123,14 +119,13 @@ func (t *tickPublisher) run(ctx context.Context, rate float64, k int, d time.Dur
 			}
 			return
 		}
-		t.sent[n] = sent.UnixNano()
-		t.actions[int(time.Since(sent).Milliseconds())]++
+		t.sentAt(n, sent)
 	})
 }
 
 // figures are what the coordinator reports of the publications.
-func (t *tickPublisher) figures() (sent map[int64]int64, actions map[int]int, fired, errors int) {
+func (t *tickPublisher) figures() tally {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.sent, t.actions, t.fired, t.errors
+	return t.tally
 }

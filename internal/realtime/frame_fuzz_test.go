@@ -124,7 +124,7 @@ func FuzzFrame(f *testing.F) {
 		}
 
 		c.dispatch(msg)
-		frames := drainQueue(c)
+		frames := c.takeAll()
 		select {
 		case <-c.done:
 			t.Fatalf("the connection was closed (%d) by %q", c.closeCode, data)
@@ -324,14 +324,6 @@ func newFuzzClient(h *Hub) *client {
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
 	h.register(c)
 	return c
-}
-
-func drainQueue(c *client) [][]byte {
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	out := c.queue
-	c.queue = nil
-	return out
 }
 
 // closeFuzzClient leaves the rooms and unregisters, as Serve does when a connection ends.

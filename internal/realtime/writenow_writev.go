@@ -8,9 +8,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeNow writes what the socket takes now, without waiting for it to take more: the bytes
-// written (0 when its buffer is full), or the error that ends the connection.
+// maxIovecs is Linux's IOV_MAX: a writev(2) of more buffers fails.
+const maxIovecs = 1024
+
+// writeNow writes what the socket takes now, without waiting for it to take more (of the
+// first maxIovecs frames): the bytes written (0 when its buffer is full), or the error that
+// ends the connection.
 func writeNow(rc syscall.RawConn, frames [][]byte) (int, error) {
+	frames = frames[:min(len(frames), maxIovecs)]
 	var n int
 	var werr error
 	err := rc.Write(func(fd uintptr) bool {

@@ -11,9 +11,6 @@ import (
 // client may be (WriteTimeout per maxBatch bytes) before it is dropped.
 const maxBatch = 256 << 10
 
-// maxIovecs is Linux's IOV_MAX: a writev(2) of more buffers fails.
-const maxIovecs = 1024
-
 // pingFrame is shared by every connection: frames are never modified once queued.
 var pingFrame = appendFrame(nil, opPing, nil)
 
@@ -83,11 +80,7 @@ func (c *client) enqueue(frame []byte) bool {
 func (c *client) take(spare [][]byte) [][]byte {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
-	n, size := 0, 0
-	for n < len(c.queue) && (n == 0 || size+len(c.queue[n]) <= maxBatch) {
-		size += len(c.queue[n])
-		n++
-	}
+	n := batchLen(c.queue)
 	frames := c.queue[:n:n]
 	if n == len(c.queue) {
 		c.queue = spare[:0]
@@ -96,6 +89,25 @@ func (c *client) take(spare [][]byte) [][]byte {
 		c.wakeWriter()        // the writer comes back for it
 	}
 	return frames
+}
+
+// takeAll removes and returns every queued frame.
+func (c *client) takeAll() [][]byte {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	frames := c.queue
+	c.queue = nil
+	return frames
+}
+
+// batchLen is how many of frames make one write: up to maxBatch bytes, at least one frame.
+func batchLen(frames [][]byte) int {
+	n, size := 0, 0
+	for n < len(frames) && (n == 0 || size+len(frames[n]) <= maxBatch) {
+		size += len(frames[n])
+		n++
+	}
+	return n
 }
 
 // drop starts closing the connection with code (codeNoFrame: without a close frame). The first
@@ -178,7 +190,7 @@ func (c *client) tryWrite(frames [][]byte) ([][]byte, error) {
 	if c.rc == nil || len(frames) == 0 {
 		return frames, nil
 	}
-	n, err := writeNow(c.rc, frames[:min(len(frames), maxIovecs)])
+	n, err := writeNow(c.rc, frames)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		// drop's deadline, or one a blocking write could not clear: write decides.
 		return frames, nil
@@ -202,11 +214,7 @@ func (c *client) tryWrite(frames [][]byte) ([][]byte, error) {
 // least WriteTimeout/2 per write.
 func (c *client) write(frames [][]byte) error {
 	for len(frames) > 0 {
-		n, size := 0, 0
-		for n < len(frames) && (n == 0 || size+len(frames[n]) <= maxBatch) {
-			size += len(frames[n])
-			n++
-		}
+		n := batchLen(frames)
 		c.dlMu.Lock()
 		if !c.closing { // once closing, drop's shorter deadline stands
 			if now := time.Now(); c.deadline.Sub(now) < c.h.opts.WriteTimeout/2 {
@@ -252,9 +260,7 @@ func (c *client) finish(sendClose bool) {
 	if sendClose && c.closeCode != codeNoFrame {
 		var frames [][]byte
 		if c.closeCode != CloseSlowConsumer {
-			c.qmu.Lock()
-			frames, c.queue = c.queue, nil
-			c.qmu.Unlock()
+			frames = c.takeAll()
 		}
 		_ = c.write(append(frames, closeFrame(c.closeCode, closeReason(c.closeCode))))
 	}

@@ -3,12 +3,9 @@ package redis_test
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/insieme/insieme/internal/realtime"
 	"github.com/insieme/insieme/internal/realtime/brokertest"
@@ -217,32 +214,6 @@ func TestPubSubLossRenewsEpoch(t *testing.T) {
 	}
 }
 
-// busyNode is a broker whose deliveries take a while each, like a fan-out to thousands on a
-// saturated node: its receive loop falls behind what Redis sends it.
-type busyNode struct {
-	b         *redis.Broker
-	events    chan realtime.Event
-	resets    chan string
-	delivered atomic.Int64
-}
-
-func startBusyNode(t *testing.T, o *goredis.Options, opts redis.BrokerOptions, each time.Duration) *busyNode {
-	t.Helper()
-	n := &busyNode{b: redis.NewBroker(newClient(t, o), opts), events: make(chan realtime.Event, 1000), resets: make(chan string, 10)}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	slow := func(ev realtime.Event) {
-		time.Sleep(each)
-		n.delivered.Add(1)
-		n.events <- ev
-	}
-	if err := n.b.Start(ctx, slow, func(r string) { n.resets <- r }); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.b.Close() })
-	return n
-}
-
 // A node too busy to keep up with a room (its deliveries take longer than the health check's
 // timeout) is not in an outage: it stays up, in the same epoch, delivers every event in order
 // with no reset (which would send every client a snapshot on a node short of time), and rooms
@@ -251,10 +222,8 @@ func TestABusyNodeStaysUp(t *testing.T) {
 	o := sharedOptions(t)
 	opts := redis.BrokerOptions{Prefix: prefix(t), HealthInterval: 20 * time.Millisecond,
 		Timeout: 200 * time.Millisecond, Logger: testLogger(t)} // behind by up to 2 s is busy
-	busy := startBusyNode(t, o, opts, 25*time.Millisecond)
-	if err := busy.b.Subscribe(context.Background(), "session:busy"); err != nil {
-		t.Fatal(err)
-	}
+	busy := startSlowNode(t, o, opts, 25*time.Millisecond)
+	busy.subscribe(t, "session:busy")
 	publisher := startNode(t, o, redis.BrokerOptions{Prefix: opts.Prefix})
 	const n = 60 // 1.5 s of deliveries: the pings wait behind them
 	for i := range n {
@@ -309,10 +278,8 @@ func TestAStoppedRedisIsAnOutageDespiteABacklog(t *testing.T) {
 	srv := startServer(t)
 	opts := redis.BrokerOptions{Prefix: prefix(t), HealthInterval: 20 * time.Millisecond,
 		Timeout: 100 * time.Millisecond, Logger: testLogger(t)} // down after 1 s without an answer
-	busy := startBusyNode(t, srv.options(), opts, 25*time.Millisecond)
-	if err := busy.b.Subscribe(context.Background(), "session:busy"); err != nil {
-		t.Fatal(err)
-	}
+	busy := startSlowNode(t, srv.options(), opts, 25*time.Millisecond)
+	busy.subscribe(t, "session:busy")
 	publisher := startNode(t, srv.options(), redis.BrokerOptions{Prefix: opts.Prefix})
 	const n = 400 // 10 s of deliveries, all sent to the node before Redis stops
 	for i := range n {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,12 +133,20 @@ func (s *server) stop() {
 
 // node is one broker as a node sees it: what it delivered and which rooms it reset.
 type node struct {
-	b      *redis.Broker
-	events chan realtime.Event
-	resets chan string
+	b         *redis.Broker
+	events    chan realtime.Event
+	resets    chan string
+	delivered atomic.Int64
 }
 
 func startNode(t *testing.T, o *goredis.Options, opts redis.BrokerOptions) *node {
+	t.Helper()
+	return startSlowNode(t, o, opts, 0)
+}
+
+// startSlowNode starts a node whose every delivery takes each, like a fan-out to thousands on
+// a saturated node: its receive loop falls behind what Redis sends it.
+func startSlowNode(t *testing.T, o *goredis.Options, opts redis.BrokerOptions, each time.Duration) *node {
 	t.Helper()
 	if opts.HealthInterval == 0 {
 		opts.HealthInterval = 50 * time.Millisecond
@@ -155,7 +164,12 @@ func startNode(t *testing.T, o *goredis.Options, opts redis.BrokerOptions) *node
 		resets: make(chan string, 100),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := n.b.Start(ctx, func(ev realtime.Event) { n.events <- ev }, func(r string) { n.resets <- r }); err != nil {
+	deliver := func(ev realtime.Event) {
+		time.Sleep(each)
+		n.delivered.Add(1)
+		n.events <- ev
+	}
+	if err := n.b.Start(ctx, deliver, func(r string) { n.resets <- r }); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
